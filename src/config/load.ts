@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../lib/errors.js';
+import type { RepoName } from '../lib/ids.js';
+import type { ProviderId, RawConfig, RawDeploy, RawRepo } from './schema.js';
+import { validateConfig } from './validate.js';
+
+/** A repo as the rest of autopull sees it: validated, secret read, paths absolute. */
+export interface RepoConfig extends Omit<RawRepo, 'deploy' | 'secret' | 'secret_file'> {
+  name: RepoName;
+  /** null only when `insecure: true` and no secret was given. */
+  secret: string | null;
+  providers?: ProviderId[];
+  deploy?: RawDeploy;
+}
+
+export interface Config extends Omit<RawConfig, 'repos' | 'listen'> {
+  file: string;
+  listen: { host: string; port: number };
+  repos: Map<RepoName, RepoConfig>;
+}
+
+/** The config file a command uses: `-c FILE`, else $AUTOPULL_CONFIG, else ./autopull.yml. */
+export function configPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(option ?? env.AUTOPULL_CONFIG ?? 'autopull.yml');
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`bad listen address ${listen}`);
+  return { host: (m[1] ?? m[2]) as string, port: Number(m[3]) };
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  if (!existsSync(file)) {
+    throw new ConfigError(file, [`file not found (create one with: autopull init ${file})`]);
+  }
+  const text = readFileSync(file, 'utf8');
+  return parseConfigText(text, file, env);
+}
+
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+  }
+  const validated = validateConfig(doc.toJS(), env);
+  if (!validated.ok) throw new ConfigError(file, validated.problems);
+  const raw = validated.config;
+  const base = dirname(file);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const problems: string[] = [];
+
+  const repos = new Map<RepoName, RepoConfig>();
+  for (const [name, r] of Object.entries(raw.repos)) {
+    let secret = r.secret ?? null;
+    if (r.secret_file !== undefined) {
+      const path = abs(r.secret_file);
+      try {
+        secret = readFileSync(path, 'utf8').trim();
+        if (!secret) problems.push(`repos.${name}.secret_file: ${path} is empty`);
+      } catch (err) {
+        problems.push(`repos.${name}.secret_file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
+    const { secret: _s, secret_file: _f, ...rest } = r;
+    const repo: RepoConfig = {
+      ...rest,
+      name: name as RepoName,
+      secret,
+      url: isLocalPath(r.url) ? abs(r.url) : r.url,
+    };
+    if (r.deploy) repo.deploy = { ...r.deploy, path: abs(r.deploy.path) };
+    if (r.ssh_key) repo.ssh_key = abs(r.ssh_key);
+    repos.set(name as RepoName, repo);
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  const config: Config = {
+    ...raw,
+    file,
+    listen: parseListen(raw.listen),
+    data_dir: abs(raw.data_dir),
+    repos,
+  };
+  if (raw.tls) config.tls = { cert: abs(raw.tls.cert), key: abs(raw.tls.key) };
+  return config;
+}
+
+/** A url that is a plain path (not scheme://, not scp-like user@host:path). */
+export function isLocalPath(url: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return false;
+  if (/^[^/]+:/.test(url) && !url.startsWith('./') && !url.startsWith('../')) return false;
+  return true;
+}

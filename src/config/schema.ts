@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { parseDuration, parseSize } from './duration.js';
+import { REPO_NAME_RE } from '../lib/ids.js';
+
+/**
+ * The one schema of autopull.yml: it gives the TypeScript types, the defaults, the shipped
+ * config.schema.json (scripts/write-schema.ts; a test keeps them equal) and every problem
+ * with its dotted path.
+ */
+
+export const PROVIDER_IDS = [
+  'github',
+  'gitlab',
+  'bitbucket-cloud',
+  'bitbucket-server',
+  'bitbucket-legacy',
+  'gitea',
+  'forgejo',
+  'gogs',
+  'backlog',
+  'azure-devops',
+  'generic',
+] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+const duration = (what: string) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (write it like 30s, 10m or 1h)` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ description: `${what} (30s, 10m, 1h; a bare number is seconds)` });
+
+const size = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const n = parseSize(v);
+    if (n === null) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (write it like 512KiB or 5MiB)` });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .meta({ description: 'a size in bytes, or with a unit: 512KiB, 5MiB' });
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+const stringList = z.union([nonEmpty, z.array(nonEmpty)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const listenSchema = z
+  .string()
+  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, for example 127.0.0.1:8686 or [::1]:8686')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535')
+  .meta({ description: 'host:port to listen on (also [::1]:port)' });
+
+const healthSchema = z
+  .strictObject({
+    url: nonEmpty.meta({ description: 'path on the app port (/healthz) or an absolute http(s) URL' }),
+    timeout: duration('how long a new release may take to become healthy').default(30_000),
+    interval: duration('time between health probes').default(1000),
+  })
+  .meta({ description: 'HTTP GET that must answer 2xx' });
+
+export const deploySchema = z.strictObject({
+  path: nonEmpty.meta({ description: 'folder holding releases/, current and shared/' }),
+  build: stringList.default([]).meta({ description: 'shell commands run in the new release directory' }),
+  shared: z.array(nonEmpty).default([]).meta({ description: 'files (and folders, with a trailing /) linked from shared/ into every release' }),
+  start: nonEmpty.optional().meta({ description: 'command that autopull runs and supervises in the release directory' }),
+  restart: nonEmpty.optional().meta({ description: 'external command run after the switch (systemctl restart ...)' }),
+  port: z.number().int().min(1).max(65535).optional().meta({ description: 'PORT given to a supervised app' }),
+  proxy: listenSchema.optional().meta({ description: 'address where autopull proxies to the live release' }),
+  health: healthSchema.optional(),
+  probation: duration('after the switch, a crash or failed health in this window reverts').default(30_000),
+  keep: z.number().int().min(1).max(1000).default(5).meta({ description: 'releases kept for rollback' }),
+  timeout: duration('limit for the whole job').default(600_000),
+});
+
+const mirrorSchema = z.strictObject({
+  url: nonEmpty,
+  refs: z.array(nonEmpty).default(['refs/heads/*', 'refs/tags/*']),
+  prune: z.boolean().default(true),
+  force: z.boolean().default(true),
+  ssh_key: nonEmpty.optional(),
+  token_env: nonEmpty.optional().meta({ description: 'environment variable holding an HTTPS token' }),
+  allow_targets: z.array(nonEmpty).optional(),
+});
+
+const notifySchema = z.strictObject({
+  url: nonEmpty,
+  on: z.array(z.enum(['success', 'failure', 'all'])).default(['all']),
+});
+
+export const repoSchema = z.strictObject({
+  url: nonEmpty.meta({ description: 'where autopull fetches from; never taken from a payload' }),
+  vcs: z.enum(['git', 'hg']).default('git'),
+  secret: nonEmpty.optional().meta({ description: 'HMAC key or token, as the sender needs' }),
+  secret_file: nonEmpty.optional().meta({ description: 'file holding the secret (instead of secret)' }),
+  insecure: z.boolean().default(false).meta({ description: 'accept deliveries without a secret' }),
+  providers: z.array(z.enum(PROVIDER_IDS)).optional().meta({ description: 'accept only these senders' }),
+  allow_ips: z.array(nonEmpty).optional().meta({ description: 'CIDR allow-list for deliveries' }),
+  branches: z.array(nonEmpty).default(['main']),
+  tags: z.array(nonEmpty).default([]),
+  poll: duration('also check the remote on this interval').optional(),
+  ssh_key: nonEmpty.optional(),
+  deploy: deploySchema.optional(),
+  mirror: z.array(mirrorSchema).optional(),
+  notify: z.array(notifySchema).optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    listen: listenSchema.default('127.0.0.1:8686'),
+    tls: z.strictObject({ cert: nonEmpty, key: nonEmpty }).optional(),
+    data_dir: nonEmpty.default('./.autopull'),
+    auth_token: z.string().min(16, 'must be at least 16 characters').optional(),
+    trust_proxy: z.boolean().default(false),
+    body_limit: size.default(5 * 1024 * 1024),
+    repos: z.record(z.string().regex(REPO_NAME_RE, 'repo names use a-z, 0-9, . _ - and start with a letter or digit'), repoSchema),
+  })
+  .meta({ title: 'autopull configuration' });
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawRepo = z.output<typeof repoSchema>;
+export type RawDeploy = z.output<typeof deploySchema>;
+
+/** Every key the schema knows, for "did you mean" hints on unknown keys. */
+export const KNOWN_KEYS: readonly string[] = [
+  ...new Set([
+    ...Object.keys(configSchema.shape),
+    ...Object.keys(repoSchema.shape),
+    ...Object.keys(deploySchema.shape),
+    ...Object.keys(healthSchema.shape),
+    ...Object.keys(mirrorSchema.shape),
+    ...Object.keys(notifySchema.shape),
+    'cert',
+    'key',
+  ]),
+];
+
+export function jsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }),
+    $id: 'https://github.com/autopull/autopull/config.schema.json',
+  };
+}

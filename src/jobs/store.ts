@@ -1,0 +1,360 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { nowIso } from '../lib/time.js';
+
+/**
+ * The SQLite file under data_dir: deliveries, jobs, job logs, releases. SQL lives here and
+ * nowhere else. WAL mode, so the CLI can read while the server writes.
+ *
+ * Invariants kept by the schema itself (so they hold across processes, e.g. `autopull
+ * deploy` in-process while nothing else runs): at most one queued job per (repo, kind) and
+ * at most one running job per repo.
+ */
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'ignored';
+export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'skipped', 'interrupted', 'ignored'];
+export type JobKind = 'deploy';
+export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll';
+
+export interface Job {
+  id: number;
+  repo: string;
+  kind: JobKind;
+  ref: string | null;
+  hint_sha: string | null;
+  target_sha: string | null;
+  force: boolean;
+  state: JobState;
+  reason: string | null;
+  trigger: Trigger;
+  release: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  owner_pid: number | null;
+  child_pid: number | null;
+  retry_of: number | null;
+  deliveries: number[];
+}
+
+export interface DeliveryRecord {
+  delivery_id: string;
+  provider: string | null;
+  event: string | null;
+  repo: string | null;
+  received_at: string;
+  remote_addr: string;
+  status_code: number;
+  outcome: string;
+  message: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  body_truncated: boolean;
+}
+
+export interface Delivery extends Omit<DeliveryRecord, 'headers' | 'body' | 'body_truncated'> {
+  id: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  body_truncated: boolean;
+  jobs: number[];
+}
+
+export interface LogLine {
+  job_id: number;
+  seq: number;
+  ts: string;
+  stream: string;
+  line: string;
+}
+
+export type ReleaseState = 'building' | 'ready' | 'live' | 'failed';
+export interface ReleaseRow {
+  repo: string;
+  id: string;
+  sha: string;
+  job_id: number | null;
+  state: ReleaseState;
+  created_at: string;
+}
+
+export interface EnqueueInput {
+  repo: string;
+  ref: string | null;
+  hintSha: string | null;
+  trigger: Trigger;
+  deliveries?: number[];
+  force?: boolean;
+  retryOf?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY,
+  delivery_id TEXT NOT NULL,
+  provider TEXT, event TEXT, repo TEXT,
+  received_at TEXT NOT NULL,
+  remote_addr TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  message TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  body BLOB NOT NULL,
+  body_truncated INTEGER NOT NULL DEFAULT 0,
+  jobs TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_sender_id ON deliveries (provider, delivery_id);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY,
+  repo TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'deploy',
+  ref TEXT, hint_sha TEXT, target_sha TEXT,
+  force INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  reason TEXT,
+  trigger TEXT NOT NULL,
+  release TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  started_at TEXT, finished_at TEXT,
+  owner_pid INTEGER, child_pid INTEGER,
+  retry_of INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job ON jobs (repo, kind) WHERE state = 'queued';
+CREATE UNIQUE INDEX IF NOT EXISTS one_running_job ON jobs (repo) WHERE state = 'running';
+CREATE INDEX IF NOT EXISTS jobs_by_repo ON jobs (repo, id);
+CREATE TABLE IF NOT EXISTS job_deliveries (
+  job_id INTEGER NOT NULL, delivery INTEGER NOT NULL,
+  PRIMARY KEY (job_id, delivery)
+);
+CREATE TABLE IF NOT EXISTS job_logs (
+  job_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  ts TEXT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL,
+  PRIMARY KEY (job_id, seq)
+);
+CREATE TABLE IF NOT EXISTS releases (
+  repo TEXT NOT NULL, id TEXT NOT NULL, sha TEXT NOT NULL,
+  job_id INTEGER, state TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (repo, id)
+);
+`;
+
+type Row = Record<string, unknown>;
+
+function toJob(row: Row, deliveries: number[]): Job {
+  return { ...(row as unknown as Job), force: row.force === 1, deliveries };
+}
+
+export class Store extends EventEmitter {
+  readonly db: Database.Database;
+
+  constructor(readonly file: string) {
+    super();
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+    this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')`).run();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- deliveries -------------------------------------------------------------------
+
+  /** Records a delivery and queues its jobs in one transaction; returns the job ids. */
+  recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[]): { id: number; jobs: number[] } {
+    return this.db.transaction(() => {
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO deliveries (delivery_id, provider, event, repo, received_at, remote_addr, status_code, outcome, message, headers, body, body_truncated)
+           VALUES (@delivery_id, @provider, @event, @repo, @received_at, @remote_addr, @status_code, @outcome, @message, @headers, @body, @body_truncated)`,
+        )
+        .run({ ...d, headers: JSON.stringify(d.headers), body_truncated: d.body_truncated ? 1 : 0 });
+      const id = Number(lastInsertRowid);
+      const jobs = enqueue.map((e) => this.enqueue({ ...e, trigger: 'webhook', deliveries: [id] }).id);
+      if (jobs.length > 0) this.db.prepare(`UPDATE deliveries SET jobs = ? WHERE id = ?`).run(JSON.stringify(jobs), id);
+      return { id, jobs };
+    })();
+  }
+
+  /** A sender's delivery id counts as seen once it was accepted (2xx, not itself a duplicate). */
+  isDuplicate(provider: string, deliveryId: string): boolean {
+    return (
+      this.db
+        .prepare(`SELECT 1 FROM deliveries WHERE provider = ? AND delivery_id = ? AND status_code BETWEEN 200 AND 299 AND outcome != 'duplicate' LIMIT 1`)
+        .get(provider, deliveryId) !== undefined
+    );
+  }
+
+  listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM deliveries WHERE (@repo IS NULL OR repo = @repo) ORDER BY id DESC LIMIT @limit`)
+      .all({ repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
+    return rows.map(toDelivery);
+  }
+
+  getDelivery(id: number): Delivery | null {
+    const row = this.db.prepare(`SELECT * FROM deliveries WHERE id = ?`).get(id) as Row | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  // ---- jobs -------------------------------------------------------------------------
+
+  /**
+   * Latest wins: when the repo already has a queued job of this kind, that job takes the
+   * newer ref/hint and the new deliveries (coalesced) instead of a second job being queued.
+   */
+  enqueue(input: EnqueueInput): { id: number; coalesced: boolean } {
+    return this.db.transaction(() => {
+      const now = nowIso();
+      const queued = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = 'deploy' AND state = 'queued'`).get(input.repo) as { id: number } | undefined;
+      let id: number;
+      if (queued) {
+        id = queued.id;
+        this.db
+          .prepare(`UPDATE jobs SET ref = COALESCE(@ref, ref), hint_sha = @hint, force = MAX(force, @force), updated_at = @now WHERE id = @id`)
+          .run({ id, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, now });
+      } else {
+        id = Number(
+          this.db
+            .prepare(
+              `INSERT INTO jobs (repo, kind, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of)
+               VALUES (@repo, 'deploy', @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf)`,
+            )
+            .run({ repo: input.repo, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, trigger: input.trigger, now, retryOf: input.retryOf ?? null })
+            .lastInsertRowid,
+        );
+      }
+      const link = this.db.prepare(`INSERT OR IGNORE INTO job_deliveries (job_id, delivery) VALUES (?, ?)`);
+      for (const d of input.deliveries ?? []) link.run(id, d);
+      this.emit('job', id);
+      return { id, coalesced: queued !== undefined };
+    })();
+  }
+
+  /** Takes the repo's queued job when no job of the repo runs; null when there is none to take. */
+  claim(repo: string, ownerPid: number): Job | null {
+    const id = this.db.transaction(() => {
+      const running = this.db.prepare(`SELECT 1 FROM jobs WHERE repo = ? AND state = 'running'`).get(repo);
+      if (running) return null;
+      const next = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND state = 'queued' ORDER BY id LIMIT 1`).get(repo) as { id: number } | undefined;
+      if (!next) return null;
+      const now = nowIso();
+      this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?, owner_pid = ? WHERE id = ?`).run(now, now, ownerPid, next.id);
+      return next.id;
+    }).immediate();
+    return id === null ? null : this.getJob(id);
+  }
+
+  updateJob(id: number, fields: Partial<Pick<Job, 'target_sha' | 'release' | 'child_pid' | 'reason'>>): void {
+    const sets = Object.keys(fields).map((k) => `${k} = @${k}`);
+    if (sets.length === 0) return;
+    this.db.prepare(`UPDATE jobs SET ${sets.join(', ')}, updated_at = @now WHERE id = @id`).run({ ...fields, id, now: nowIso() });
+  }
+
+  finishJob(id: number, state: Exclude<JobState, 'queued' | 'running'>, reason: string | null): void {
+    const now = nowIso();
+    this.db.prepare(`UPDATE jobs SET state = ?, reason = ?, finished_at = ?, updated_at = ?, child_pid = NULL WHERE id = ?`).run(state, reason, now, now, id);
+    this.emit('job', id);
+  }
+
+  getJob(id: number): Job | null {
+    const row = this.db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as Row | undefined;
+    if (!row) return null;
+    const deliveries = (this.db.prepare(`SELECT delivery FROM job_deliveries WHERE job_id = ? ORDER BY delivery`).all(id) as { delivery: number }[]).map((r) => r.delivery);
+    return toJob(row, deliveries);
+  }
+
+  listJobs(opts: { repo?: string; limit?: number; states?: JobState[] } = {}): Job[] {
+    const states = opts.states ?? null;
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM jobs WHERE (@repo IS NULL OR repo = @repo) ${states ? `AND state IN (${states.map(() => '?').join(',')})` : ''} ORDER BY id DESC LIMIT @limit`,
+      )
+      .all(...(states ?? []), { repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
+    return rows.map((r) => toJob(r, []));
+  }
+
+  reposWithQueuedJobs(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT repo FROM jobs WHERE state = 'queued'`).all() as { repo: string }[]).map((r) => r.repo);
+  }
+
+  /**
+   * Crash recovery: a job left `running` by a process that is gone was interrupted. It is
+   * marked so (a final state that says what happened) and its work queued again, merged
+   * into the repo's queued job when there is one (that one is newer anyway).
+   */
+  recoverInterrupted(isAlive: (pid: number) => boolean): Job[] {
+    const stale = (this.db.prepare(`SELECT * FROM jobs WHERE state = 'running'`).all() as Row[])
+      .map((r) => toJob(r, []))
+      .filter((j) => j.owner_pid === null || !isAlive(j.owner_pid));
+    for (const job of stale) {
+      this.db.transaction(() => {
+        const deliveries = this.getJob(job.id)?.deliveries ?? [];
+        this.finishJob(job.id, 'interrupted', `autopull stopped while this job ran (pid ${job.owner_pid ?? '?'}); queued again`);
+        this.enqueue({ repo: job.repo, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id });
+      })();
+    }
+    return stale;
+  }
+
+  // ---- logs -------------------------------------------------------------------------
+
+  appendLog(jobId: number, stream: string, line: string): LogLine {
+    const ts = nowIso();
+    const row = this.db
+      .prepare(`INSERT INTO job_logs (job_id, seq, ts, stream, line) SELECT @job, COALESCE(MAX(seq), 0) + 1, @ts, @stream, @line FROM job_logs WHERE job_id = @job RETURNING seq`)
+      .get({ job: jobId, ts, stream, line: line.slice(0, 8192) }) as { seq: number };
+    const entry: LogLine = { job_id: jobId, seq: row.seq, ts, stream, line };
+    this.emit('log', entry);
+    return entry;
+  }
+
+  logsAfter(jobId: number, afterSeq = 0, limit = 10_000): LogLine[] {
+    return this.db.prepare(`SELECT * FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`).all(jobId, afterSeq, limit) as LogLine[];
+  }
+
+  // ---- releases ---------------------------------------------------------------------
+
+  putRelease(r: Omit<ReleaseRow, 'created_at'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO releases (repo, id, sha, job_id, state, created_at) VALUES (@repo, @id, @sha, @job_id, @state, @now)
+         ON CONFLICT (repo, id) DO UPDATE SET state = excluded.state`,
+      )
+      .run({ ...r, now: nowIso() });
+  }
+
+  setReleaseState(repo: string, id: string, state: ReleaseState): void {
+    this.db.prepare(`UPDATE releases SET state = ? WHERE repo = ? AND id = ?`).run(state, repo, id);
+  }
+
+  getRelease(repo: string, id: string): ReleaseRow | null {
+    return (this.db.prepare(`SELECT * FROM releases WHERE repo = ? AND id = ?`).get(repo, id) as ReleaseRow | undefined) ?? null;
+  }
+
+  listReleases(repo: string): ReleaseRow[] {
+    return this.db.prepare(`SELECT * FROM releases WHERE repo = ? ORDER BY id DESC`).all(repo) as ReleaseRow[];
+  }
+
+  deleteRelease(repo: string, id: string): void {
+    this.db.prepare(`DELETE FROM releases WHERE repo = ? AND id = ?`).run(repo, id);
+  }
+}
+
+function toDelivery(row: Row): Delivery {
+  return {
+    ...(row as unknown as Delivery),
+    headers: JSON.parse(row.headers as string) as Record<string, string>,
+    body_truncated: row.body_truncated === 1,
+    jobs: JSON.parse(row.jobs as string) as number[],
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The one registry of coded errors. Each code is the string the HTTP API answers with
+ * (`{"ok": false, "error": code}`) and carries its status. Anything thrown that is not an
+ * AppError is a fault of autopull itself and becomes a 500 `internal`.
+ */
+export const ERROR_STATUS = {
+  malformed_body: 400,
+  no_push_data: 400,
+  unknown_sender: 400,
+  bad_request: 400,
+  signature_missing: 401,
+  token_missing: 401,
+  unauthorized: 401,
+  signature_mismatch: 403,
+  token_mismatch: 403,
+  ip_not_allowed: 403,
+  forbidden: 403,
+  unknown_repo: 404,
+  no_matching_repo: 404,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+/** A mistake in how a command was called: the CLI exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Every problem found in a config file, each as `dotted.path: message`. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly problems: string[];
+  readonly file: string;
+  constructor(file: string, problems: string[]) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` + problems.map((p) => `  - ${p}`).join('\n'));
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * The one way autopull runs a process: argv only, never a shell built from data.
+ * User-written commands (`build:`, `restart:`) go through `runShell`, which passes the
+ * line to `sh -c` as one argument; payload values reach it only through `env`.
+ *
+ * Children run in their own process group so that a timeout, an abort or a shutdown
+ * stops the whole tree (a build's `npm` and its grandchildren), not just `sh`.
+ */
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  input?: string | Buffer;
+  /** Called with each complete line of output as it arrives. */
+  onLine?: (stream: 'out' | 'err', line: string) => void;
+  /** Called once the child exists, with its pid (= its process group id). */
+  onSpawn?: (pid: number) => void;
+  /** Text to show instead of the argv in error messages (to hide credentials). */
+  display?: string;
+  /** Treat these exit codes as success. */
+  okCodes?: number[];
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const MAX_CAPTURE = 4 * 1024 * 1024;
+const KILL_GRACE_MS = 5000;
+
+export class ExecError extends Error {
+  override name = 'ExecError';
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  constructor(message: string, fields: { code: number | null; stdout: string; stderr: string; timedOut: boolean; aborted: boolean }) {
+    super(message);
+    this.code = fields.code;
+    this.stdout = fields.stdout;
+    this.stderr = fields.stderr;
+    this.timedOut = fields.timedOut;
+    this.aborted = fields.aborted;
+  }
+}
+
+export function describeCommand(cmd: string, args: readonly string[]): string {
+  return [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/** Sends `sig` to the process group of `pid`; ignores a group that is gone already. */
+export function killGroup(pid: number, sig: NodeJS.Signals = 'SIGTERM'): boolean {
+  try {
+    process.kill(-pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const shown = opts.display ?? describeCommand(cmd, args);
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(new ExecError(`${shown}: aborted before start`, { code: null, stdout: '', stderr: '', timedOut: false, aborted: true }));
+      return;
+    }
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    const partial = { out: '', err: '' };
+    let timedOut = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const stop = () => {
+      if (child.pid === undefined || child.exitCode !== null) return;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          stop();
+        }, opts.timeoutMs)
+      : undefined;
+    const onAbort = () => {
+      aborted = true;
+      stop();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const collect = (stream: 'out' | 'err') => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (stream === 'out') {
+        if (stdout.length < MAX_CAPTURE) stdout += text;
+      } else if (stderr.length < MAX_CAPTURE) stderr += text;
+      if (opts.onLine) {
+        const lines = (partial[stream] + text).split('\n');
+        partial[stream] = lines.pop() ?? '';
+        for (const line of lines) opts.onLine(stream, line.replace(/\r$/, ''));
+      }
+    };
+    child.stdout.on('data', collect('out'));
+    child.stderr.on('data', collect('err'));
+    child.stdin.on('error', () => {});
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      reject(new ExecError(`${shown}: ${err.message}`, { code: null, stdout, stderr, timedOut, aborted }));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (opts.onLine) {
+        if (partial.out) opts.onLine('out', partial.out);
+        if (partial.err) opts.onLine('err', partial.err);
+      }
+      const exit = code ?? -1;
+      if (!timedOut && !aborted && (exit === 0 || opts.okCodes?.includes(exit))) {
+        resolve({ code: exit, stdout, stderr });
+        return;
+      }
+      const why = timedOut
+        ? `timed out after ${formatMs(opts.timeoutMs ?? 0)}`
+        : aborted
+          ? 'aborted'
+          : signal
+            ? `killed by ${signal}`
+            : `exit ${exit}`;
+      const tail = lastLines(stderr || stdout, 5);
+      reject(new ExecError(`${shown}: ${why}${tail ? `: ${tail}` : ''}`, { code, stdout, stderr, timedOut, aborted }));
+    });
+  });
+}
+
+/** Runs a user-written command line with `sh -c`; the line is one argv element, data goes in `env`. */
+export function runShell(line: string, opts: RunOptions = {}): Promise<RunResult> {
+  return run('sh', ['-c', line], { ...opts, display: opts.display ?? line });
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ').slice(0, 1000);
+}
+
+export function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
