@@ -115,6 +115,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
     }
   }
   const raw = value as Record<string, unknown>;
+  if (raw.tls !== undefined) problems.push('tls: not supported yet by this version; put autopull behind a TLS-terminating proxy (trust_proxy: true)');
   const repos = (raw.repos ?? {}) as Record<string, Record<string, unknown> | null>;
   if (repos !== null && typeof repos === 'object') {
     for (const [name, repo] of Object.entries(repos)) {

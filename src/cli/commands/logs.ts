@@ -1,0 +1,35 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { configPath, loadConfig } from '../../config/load.js';
+import { databasePath } from '../../http/server.js';
+import { Store } from '../../jobs/store.js';
+import { AppError, UsageError } from '../../lib/errors.js';
+import { FINAL, formatLogLine } from '../output.js';
+
+/** Prints a job's log from the store; with follow, polls until the job reaches a final state. */
+export async function logsCommand(jobArg: string, opts: { config?: string; follow?: boolean }): Promise<void> {
+  if (!/^\d+$/.test(jobArg)) throw new UsageError(`JOB must be a job number, not "${jobArg}"`);
+  const config = loadConfig(configPath(opts.config));
+  const store = new Store(databasePath(config));
+  try {
+    const id = Number(jobArg);
+    if (!store.getJob(id)) throw new AppError('not_found', `no job ${id} in ${databasePath(config)}`);
+    await printLog(store, id, opts.follow !== false);
+    const job = store.getJob(id);
+    if (job?.state === 'failed' || job?.state === 'interrupted') process.exitCode = 1;
+  } finally {
+    store.close();
+  }
+}
+
+export async function printLog(store: Store, id: number, follow: boolean, write: (s: string) => void = (s) => console.log(s)): Promise<void> {
+  let after = 0;
+  for (;;) {
+    const state = store.getJob(id)?.state;
+    for (const l of store.logsAfter(id, after)) {
+      write(formatLogLine(l));
+      after = l.seq;
+    }
+    if (!follow || state === undefined || FINAL.has(state)) return;
+    await delay(250);
+  }
+}

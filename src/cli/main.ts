@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { AppError, ConfigError, UsageError, errorMessage } from '../lib/errors.js';
+import { VERSION } from '../version.js';
+import { checkCommand } from './commands/check.js';
+import { initCommand } from './commands/init.js';
+import { serveCommand } from './commands/serve.js';
+import { deployCommand } from './commands/deploy.js';
+import { statusCommand } from './commands/status.js';
+import { logsCommand } from './commands/logs.js';
+import { demoCommand } from './commands/demo.js';
+import { systemdCommand } from './commands/systemd.js';
+
+/** The one place that maps errors to exit codes: 0 ok, 1 failure, 2 usage. */
+export function program(): Command {
+  const p = new Command('autopull')
+    .description('push-to-deploy server: verified webhooks, durable jobs, atomic releases')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run autopull --help for usage)');
+  const withConfig = (c: Command) => c.option('-c, --config <file>', 'config file (default: $AUTOPULL_CONFIG, then ./autopull.yml)');
+
+  withConfig(p.command('serve').description('run the server in the foreground')).action((o) => serveCommand(o));
+  withConfig(p.command('check').description('validate the config and print every problem')).action((o) => checkCommand(o));
+  p.command('init')
+    .description('write a commented starter config')
+    .argument('[file]', 'where to write it', 'autopull.yml')
+    .option('--force', 'overwrite an existing file')
+    .action((file: string, o) => initCommand(file, o));
+  withConfig(p.command('deploy').description('deploy a repo now, without a webhook'))
+    .argument('<repo>')
+    .option('--ref <ref>', 'branch, tag or commit (default: the first configured branch)')
+    .option('--force', 'deploy even when this commit is already live')
+    .option('--no-wait', 'queue the job and return')
+    .action((repo: string, o) => deployCommand(repo, o));
+  withConfig(p.command('status').description('repos, current release, running and queued jobs'))
+    .argument('[repo]')
+    .option('--json', 'machine-readable output')
+    .action((repo: string | undefined, o) => statusCommand(repo, o));
+  withConfig(p.command('logs').description("print a job's log (follows while it runs)"))
+    .argument('<job>')
+    .option('--no-follow', 'print what is there and return')
+    .action((job: string, o) => logsCommand(job, o));
+  p.command('demo')
+    .description('a self-contained tour in a temp folder: push, webhook, build, switch')
+    .option('--once', 'stop after the first deploy (for scripts)')
+    .option('--keep', 'keep the temp folder when the demo stops')
+    .action((o) => demoCommand(o));
+  withConfig(p.command('systemd').description('print a systemd unit for autopull serve')).action((o) => systemdCommand(o));
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      console.error(`autopull: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(`autopull: config ${err.message}`);
+      return 1;
+    }
+    if (err instanceof AppError) {
+      console.error(`autopull: ${err.message}`);
+      return 1;
+    }
+    console.error(`autopull: ${errorMessage(err)}`);
+    if (process.env.AUTOPULL_DEBUG) console.error(err);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;

@@ -1,0 +1,13 @@
+import type { ReleaseRow } from '../jobs/store.js';
+
+/**
+ * Which releases to delete: every failed or unfinished one (they never count toward
+ * `keep`), and good ones beyond the newest `keep` — but never `current` nor the previous
+ * good release (the rollback target). Pure: takes rows and returns ids.
+ */
+export function planPrune(rows: readonly Pick<ReleaseRow, 'id' | 'state'>[], keep: number, protect: readonly (string | null)[]): string[] {
+  const keepSet = new Set(protect.filter((p): p is string => p !== null));
+  const good = rows.filter((r) => r.state === 'ready' || r.state === 'live').sort((a, b) => (a.id < b.id ? 1 : -1));
+  const goodKept = new Set(good.slice(0, keep).map((r) => r.id));
+  return rows.filter((r) => !keepSet.has(r.id) && !goodKept.has(r.id)).map((r) => r.id);
+}

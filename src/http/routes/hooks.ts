@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { receiveAny, receiveForRepo, type Decision } from '../../webhooks/receive.js';
+import type { WebhookRequest } from '../../webhooks/provider.js';
+import { sendError } from '../reply.js';
+
+/** Headers never stored in the ledger as sent: credentials and MACs (a MAC invites offline guessing of a weak secret). */
+const REDACT = new Set(['authorization', 'cookie', 'x-gitlab-token', 'x-autopull-token', 'x-hub-signature', 'x-hub-signature-256', 'x-gitea-signature', 'x-gogs-signature', 'x-forgejo-signature', 'webhook-signature']);
+/** What is kept of a rejected delivery's body: enough to debug, too little to fill the disk. */
+const REJECTED_BODY_LIMIT = 64 * 1024;
+
+export function storedHeaders(headers: FastifyRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k] = REDACT.has(k) ? '[redacted]' : Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function toWebhookRequest(req: FastifyRequest): WebhookRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  return {
+    headers,
+    rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    query: (req.query ?? {}) as Record<string, string>,
+    remoteAddress: req.ip,
+  };
+}
+
+export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, status: number, outcome: string, message: string): void {
+  try {
+    deps.store.recordDelivery(
+      {
+        delivery_id: randomUUID(),
+        provider: null,
+        event: null,
+        repo: (req.params as { repo?: string } | undefined)?.repo ?? null,
+        received_at: new Date().toISOString(),
+        remote_addr: req.ip,
+        status_code: status,
+        outcome,
+        message,
+        headers: storedHeaders(req.headers),
+        body: Buffer.alloc(0),
+        body_truncated: true,
+      },
+      [],
+    );
+  } catch (err) {
+    req.log.error({ err }, 'could not record a rejected delivery');
+  }
+}
+
+function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest): FastifyReply {
+  const deliveryId = decision.deliveryId ?? randomUUID();
+  const body = decision.ok ? raw.rawBody : raw.rawBody.subarray(0, REJECTED_BODY_LIMIT);
+  const { jobs } = deps.store.recordDelivery(
+    {
+      delivery_id: deliveryId,
+      provider: decision.provider,
+      event: decision.event,
+      repo: decision.repos.join(',') || ((req.params as { repo?: string }).repo ?? null),
+      received_at: (deps.now?.() ?? new Date()).toISOString(),
+      remote_addr: raw.remoteAddress,
+      status_code: decision.status,
+      outcome: decision.outcome,
+      message: decision.message,
+      headers: storedHeaders(req.headers),
+      body,
+      body_truncated: body.length < raw.rawBody.length,
+    },
+    decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha })),
+  );
+  // After the commit: the worker runs the job once this answer is on its way.
+  for (const e of decision.enqueue) setImmediate(() => deps.kick(e.repo));
+  req.log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, jobs }, decision.message);
+  if (!decision.ok) return reply.code(decision.status).send({ ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId });
+  return reply.code(decision.status).send({ ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message });
+}
+
+export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const receiveDeps = () => ({ config: deps.config, now: deps.now?.() ?? new Date(), isDuplicate: deps.store.isDuplicate.bind(deps.store) });
+
+  app.post<{ Params: { repo: string } }>('/hooks/:repo', async (req, reply) => {
+    const raw = toWebhookRequest(req);
+    return answer(deps, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw);
+  });
+
+  app.post('/hooks', async (req, reply) => {
+    const raw = toWebhookRequest(req);
+    return answer(deps, req, reply, receiveAny(raw, receiveDeps()), raw);
+  });
+
+  const wrongMethod = async (req: FastifyRequest, reply: FastifyReply) => {
+    void reply.header('allow', 'POST');
+    return sendError(reply, 'method_not_allowed', `${req.method} is not accepted here; webhooks are POSTed`);
+  };
+  for (const url of ['/hooks', '/hooks/:repo']) {
+    app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: wrongMethod });
+  }
+}

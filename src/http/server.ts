@@ -1,0 +1,96 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/load.js';
+import { Store } from '../jobs/store.js';
+import { Worker } from '../jobs/worker.js';
+import { writeFileAtomic } from '../lib/atomic-fs.js';
+import type { Logger } from '../lib/log.js';
+import { VERSION } from '../version.js';
+import { buildApp } from './app.js';
+
+/** Where a running server tells the CLI how to reach it. */
+export interface ServerInfo {
+  pid: number;
+  url: string;
+  started_at: string;
+  version: string;
+}
+
+export function databasePath(config: Config): string {
+  return join(config.data_dir, 'autopull.db');
+}
+
+export function serverInfoPath(config: Config): string {
+  return join(config.data_dir, 'server.json');
+}
+
+/**
+ * A token only local users who can read data_dir have: the CLI uses it to talk to the
+ * server when the config has no auth_token. Made once, mode 0600.
+ */
+export function localToken(config: Config): string {
+  const file = join(config.data_dir, 'local.token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(config.data_dir, { recursive: true });
+  const token = randomBytes(24).toString('hex');
+  writeFileAtomic(file, `${token}\n`, 0o600);
+  chmodSync(file, 0o600);
+  return token;
+}
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+export function formatUrl(host: string, port: number, tls: boolean): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `${tls ? 'https' : 'http'}://${h}:${port}`;
+}
+
+/**
+ * Starts autopull: opens the store, recovers from a previous crash (interrupted jobs are
+ * queued again, unfinished releases removed), then listens. Deliveries are answered before
+ * any job runs.
+ */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  mkdirSync(config.data_dir, { recursive: true });
+  const store = new Store(databasePath(config));
+  const worker = new Worker(config, store, logger);
+  const token = localToken(config);
+  const app = await buildApp({ config, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token] });
+  let url: string;
+  try {
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.listen.port;
+    url = formatUrl(config.listen.host, port, false);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const info: ServerInfo = { pid: process.pid, url, started_at: new Date().toISOString(), version: VERSION };
+  writeFileAtomic(serverInfoPath(config), `${JSON.stringify(info)}\n`);
+  worker.recover();
+  logger.info({ url, data_dir: config.data_dir, repos: [...config.repos.keys()] }, `autopull ${VERSION} listening on ${url}`);
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await worker.stop();
+      store.close();
+      try {
+        const current = JSON.parse(readFileSync(serverInfoPath(config), 'utf8')) as ServerInfo;
+        if (current.pid === process.pid) rmSync(serverInfoPath(config), { force: true });
+      } catch {
+        // already gone
+      }
+    })();
+    return closing;
+  };
+  return { url, store, worker, close };
+}

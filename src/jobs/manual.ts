@@ -1,0 +1,21 @@
+import type { Config } from '../config/load.js';
+import { AppError } from '../lib/errors.js';
+import type { RepoName } from '../lib/ids.js';
+import { refNameProblem } from '../vcs/ref-name.js';
+import type { Store } from './store.js';
+
+/**
+ * Queues a deploy asked for by a person (CLI or API). `ref` may be a branch, a tag, a full
+ * ref or a commit id; it is resolved in the cache after the fetch, like a pushed ref.
+ */
+export function enqueueManual(config: Config, store: Store, repoName: string, ref: string | undefined, force: boolean): { id: number; coalesced: boolean } {
+  const repo = config.repos.get(repoName as RepoName);
+  if (!repo) throw new AppError('unknown_repo', `no repo named "${repoName}" is configured (known: ${[...config.repos.keys()].join(', ')})`);
+  if (!repo.deploy) throw new AppError('bad_request', `repo ${repoName} has no deploy: section`);
+  if (ref !== undefined) {
+    const full = ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
+    const problem = refNameProblem(full);
+    if (problem || ref.startsWith('-')) throw new AppError('bad_request', `--ref "${ref}" is not a valid ref: it ${problem ?? 'starts with -'}`);
+  }
+  return store.enqueue({ repo: repo.name, ref: ref ?? null, hintSha: null, trigger: 'manual', force });
+}

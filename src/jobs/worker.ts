@@ -1,0 +1,152 @@
+import type { Config } from '../config/load.js';
+import type { Logger } from '../lib/log.js';
+import { errorMessage } from '../lib/errors.js';
+import { killGroup } from '../lib/exec.js';
+import { layout } from '../deploy/releases.js';
+import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
+import type { Job, Store } from './store.js';
+
+/**
+ * Runs jobs: one loop per repo (so one job at a time per repo, repos in parallel). `kick`
+ * wakes a repo's loop; the loop claims from the store until nothing is queued, so jobs
+ * queued while it ran (coalesced into one) are taken next.
+ */
+export class Worker {
+  private loops = new Map<string, Promise<void>>();
+  private running = new Map<number, AbortController>();
+  private stopping = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly pid = process.pid,
+  ) {}
+
+  /**
+   * Start-up work: jobs left running by a dead autopull are marked interrupted and queued
+   * again (their build processes killed), unfinished releases are removed, then every repo
+   * with queued jobs is started.
+   */
+  recover(): Job[] {
+    // Our own pid cannot own a running job yet: a restarted autopull may get its old pid back.
+    const interrupted = this.store.recoverInterrupted((pid) => pid !== this.pid && isAlive(pid));
+    for (const job of interrupted) {
+      if (job.child_pid) killGroup(job.child_pid, 'SIGKILL');
+      this.logger.warn({ job: job.id, repo: job.repo }, 'job was interrupted by a stop of autopull; queued again');
+    }
+    for (const repo of this.config.repos.values()) {
+      if (repo.deploy) prune(this.store, repo.name, layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
+    }
+    this.kickAll();
+    return interrupted;
+  }
+
+  kickAll(): void {
+    for (const repo of this.store.reposWithQueuedJobs()) this.kick(repo);
+  }
+
+  kick(repo: string): void {
+    if (this.stopping || this.loops.has(repo)) return;
+    const loop = this.loop(repo).finally(() => {
+      this.loops.delete(repo);
+      // A job queued between the last claim and the loop's end would otherwise wait.
+      if (!this.stopping && this.store.reposWithQueuedJobs().includes(repo)) this.kick(repo);
+    });
+    this.loops.set(repo, loop);
+  }
+
+  /** Resolves when every loop has gone idle (for tests and in-process CLI runs). */
+  async idle(): Promise<void> {
+    while (this.loops.size > 0) await Promise.allSettled([...this.loops.values()]);
+  }
+
+  /**
+   * Stops: no new claims; running jobs are aborted after `graceMs`, marked interrupted and
+   * queued again, so the next start finishes their work.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    const timer = setTimeout(() => {
+      for (const ac of this.running.values()) ac.abort(new ShutdownError());
+    }, graceMs);
+    try {
+      await Promise.allSettled([...this.loops.values()]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async loop(repo: string): Promise<void> {
+    await Promise.resolve();
+    for (;;) {
+      if (this.stopping) return;
+      const job = this.store.claim(repo, this.pid);
+      if (!job) return;
+      await this.runJob(job);
+    }
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    const repo = this.config.repos.get(job.repo as never);
+    const log = this.logger.child({ job: job.id, repo: job.repo });
+    if (!repo) {
+      this.store.finishJob(job.id, 'failed', `repo ${job.repo} is no longer in the config`);
+      return;
+    }
+    const ac = new AbortController();
+    this.running.set(job.id, ac);
+    const timeoutMs = repo.deploy?.timeout ?? 600_000;
+    const timer = setTimeout(() => ac.abort(new Error(`job timed out after ${Math.round(timeoutMs / 1000)}s (deploy.timeout)`)), timeoutMs);
+    const ctx: JobContext = {
+      config: this.config,
+      repo,
+      job,
+      store: this.store,
+      signal: ac.signal,
+      log: (stream, line) => {
+        this.store.appendLog(job.id, stream, line);
+        if (stream === 'step') log.info(line);
+      },
+      onChild: (pid) => this.store.updateJob(job.id, { child_pid: pid }),
+    };
+    ctx.log('info', `job ${job.id}: deploy ${job.repo} ${job.ref ?? '(default branch)'} (${job.trigger}${job.force ? ', forced' : ''})`);
+    try {
+      const result = await runDeploy(ctx);
+      ctx.log('info', result.reason);
+      this.store.finishJob(job.id, result.state, result.reason);
+      log.info({ state: result.state }, result.reason);
+    } catch (err) {
+      if (ac.signal.reason instanceof ShutdownError) {
+        ctx.log('error', 'autopull is stopping; the job will run again at the next start');
+        this.store.db.transaction(() => {
+          this.store.finishJob(job.id, 'interrupted', 'autopull stopped while this job ran; queued again');
+          this.store.enqueue({ repo: job.repo, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries: job.deliveries, force: job.force, retryOf: job.id });
+        })();
+      } else {
+        const reason = ac.signal.aborted && ac.signal.reason instanceof Error ? `${ac.signal.reason.message}: ${errorMessage(err)}` : errorMessage(err);
+        ctx.log('error', `failed: ${reason}`);
+        this.store.finishJob(job.id, 'failed', reason);
+        log.warn({ state: 'failed' }, reason);
+      }
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(job.id);
+    }
+  }
+}
+
+class ShutdownError extends Error {
+  constructor() {
+    super('autopull is stopping');
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
