@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { validateConfig } from './validate.js';
+import { jsonSchema } from './schema.js';
+import { parseConfigText } from './load.js';
+import { ConfigError } from '../lib/errors.js';
+import { parseDuration, parseSize } from './duration.js';
+
+test('a broken config reports every problem at once, each with its dotted path', () => {
+  const input = parse(`
+listen: nowhere
+data_dir: 3
+repos:
+  blog:
+    url: https://github.com/acme/blog.git
+    secret: \${BLOG_SECRET}
+    brnaches: [main]
+    deploy:
+      keep: zero
+      timeout: 10x
+  Bad_Name:
+    url: x
+    insecure: true
+    deploy: { path: /srv/x }
+`);
+  const r = validateConfig(input, {});
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  const expected = [
+    'repos.blog.secret: environment variable BLOG_SECRET is not set',
+    'listen: must be host:port',
+    'data_dir: must be string, not 3',
+    'repos.blog.brnaches: unknown key (did you mean "branches"?)',
+    'repos.blog.deploy.path: is required',
+    'repos.blog.deploy.keep: must be number, not "zero"',
+    'repos.blog.deploy.timeout: "10x" is not a duration',
+    'repos.Bad_Name: "Bad_Name" is not a valid name',
+  ];
+  for (const e of expected) assert.ok(r.problems.some((p) => p.startsWith(e)), `missing "${e}" in:\n${r.problems.join('\n')}`);
+});
+
+test('a repo without a secret is refused unless insecure: true', () => {
+  const base = { repos: { blog: { url: 'https://x/y.git', deploy: { path: '/srv' } } } };
+  const r = validateConfig(base, {});
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : (r.problems[0] ?? ''), /^repos\.blog\.secret: required/);
+  const insecure = validateConfig({ repos: { blog: { ...base.repos.blog, insecure: true } } }, {});
+  assert.equal(insecure.ok, true);
+});
+
+test('${VAR} comes from the environment; ${VAR:-x} falls back; $${ is literal', () => {
+  const c = parseConfigText(
+    'auth_token: ${TOKEN}\nrepos:\n  a:\n    url: ${URL:-https://h/o/a.git}\n    secret: "$${NOT_A_VAR}"\n    deploy: { path: /srv/a }\n',
+    '/etc/autopull/autopull.yml',
+    { TOKEN: 'abcdefghijklmnopqrstuvwxyz' },
+  );
+  assert.equal(c.auth_token, 'abcdefghijklmnopqrstuvwxyz');
+  const a = c.repos.get('a' as never);
+  assert.equal(a?.url, 'https://h/o/a.git');
+  assert.equal(a?.secret, '${NOT_A_VAR}');
+});
+
+test('defaults and relative paths: data_dir and deploy.path are relative to the config file', () => {
+  const c = parseConfigText('repos:\n  a:\n    url: ./remote.git\n    secret: s\n    deploy: { path: srv, timeout: 2m }\n', '/etc/ap/autopull.yml', {});
+  assert.equal(c.data_dir, '/etc/ap/.autopull');
+  assert.deepEqual(c.listen, { host: '127.0.0.1', port: 8686 });
+  const a = c.repos.get('a' as never);
+  assert.equal(a?.url, '/etc/ap/remote.git');
+  assert.equal(a?.deploy?.path, '/etc/ap/srv');
+  assert.equal(a?.deploy?.timeout, 120_000);
+  assert.equal(a?.deploy?.keep, 5);
+  assert.deepEqual(a?.branches, ['main']);
+});
+
+test('YAML syntax errors are config errors, not crashes', () => {
+  assert.throws(() => parseConfigText('repos: [\n', '/x.yml', {}), (e: unknown) => e instanceof ConfigError && /YAML/.test(e.problems[0] ?? ''));
+});
+
+test('the shipped config.schema.json is the one the zod schema generates', () => {
+  const shipped = JSON.parse(readFileSync(new URL('../../config.schema.json', import.meta.url), 'utf8')) as unknown;
+  assert.deepEqual(shipped, JSON.parse(JSON.stringify(jsonSchema())), 'run: npm run schema');
+});
+
+test('durations and sizes as users write them', () => {
+  assert.equal(parseDuration('30s'), 30_000);
+  assert.equal(parseDuration('10m'), 600_000);
+  assert.equal(parseDuration('1m30s'), 90_000);
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration(5), 5000);
+  assert.equal(parseDuration('5 minutes'), null);
+  assert.equal(parseDuration('s'), null);
+  assert.equal(parseSize('5MiB'), 5 * 1024 * 1024);
+  assert.equal(parseSize('512kb'), 512 * 1024);
+  assert.equal(parseSize('lots'), null);
+});

@@ -1,0 +1,16 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planPrune } from './prune.js';
+
+const r = (id: string, state: 'building' | 'ready' | 'live' | 'failed') => ({ id, state });
+
+test('keeps the newest good releases, never current or the previous good one', () => {
+  const rows = [r('5', 'live'), r('4', 'ready'), r('3', 'ready'), r('2', 'ready'), r('1', 'ready')];
+  assert.deepEqual(planPrune(rows, 2, ['5', '4']).sort(), ['1', '2', '3']);
+  assert.deepEqual(planPrune(rows, 1, ['5', '1']).sort(), ['2', '3', '4']);
+});
+
+test('failed and unfinished releases never count toward keep and are removed', () => {
+  const rows = [r('6', 'failed'), r('5', 'failed'), r('4', 'building'), r('3', 'live'), r('2', 'ready'), r('1', 'ready')];
+  assert.deepEqual(planPrune(rows, 2, ['3']).sort(), ['1', '4', '5', '6']);
+});
