@@ -342,7 +342,7 @@ export class Store extends EventEmitter {
   }
 
   listReleases(repo: string): ReleaseRow[] {
-    return this.db.prepare(`SELECT * FROM releases WHERE repo = ? ORDER BY id DESC`).all(repo) as ReleaseRow[];
+    return this.db.prepare(`SELECT * FROM releases WHERE repo = ? ORDER BY created_at DESC, id DESC`).all(repo) as ReleaseRow[];
   }
 
   deleteRelease(repo: string, id: string): void {

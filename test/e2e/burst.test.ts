@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeProject } from '../helpers/project.js';
+import { commit, git } from '../helpers/git.js';
+import { serve } from '../helpers/cli.js';
+import { githubDelivery, githubPush, post } from '../helpers/github.js';
+import { allFinal, waitForJobs } from '../helpers/api.js';
+
+test('a burst of 20 pushes within 2 s gives at most 3 deploys and ends on the last commit', async (t) => {
+  // The build takes a little while, as real ones do, so that pushes arrive while it runs.
+  const p = makeProject(t, { build: ['sleep 0.3'] });
+  p.pushCommit({ n: '0' });
+  const server = await serve(p.configFile, t);
+  // 20 commits made up front and their objects sent once; each push is then the host
+  // moving main to the next commit (what a push does on the remote), so 20 fit in 2 s.
+  const shas: string[] = [];
+  for (let i = 1; i <= 20; i++) shas.push(commit(p.work, { n: String(i) }, `push ${i}`));
+  git(p.work, 'push', '--quiet', 'origin', 'HEAD:refs/staging/burst');
+  const started = Date.now();
+  let last = '';
+  const answers: number[] = [];
+  for (const sha of shas) {
+    git(p.remote, 'update-ref', 'refs/heads/main', sha);
+    last = sha;
+    const res = await post(`${server.url}/hooks/site`, githubDelivery('push', githubPush({ after: last, cloneUrl: p.remote }), p.secret));
+    answers.push(res.status);
+  }
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed < 2000, `the burst took ${elapsed} ms; it must fit in 2 s to test coalescing`);
+  assert.deepEqual(new Set(answers), new Set([202]));
+
+  const jobs = await waitForJobs(server.url, p.token, allFinal);
+  const deploys = jobs.filter((j) => j.state === 'succeeded');
+  assert.ok(deploys.length >= 1 && deploys.length <= 3, `deploys: ${deploys.length} (${JSON.stringify(jobs)})`);
+  assert.ok(jobs.length <= 3, `jobs: ${jobs.length}`);
+  assert.equal(readFileSync(join(p.deployPath, 'current', 'n'), 'utf8'), '20');
+  const newest = jobs.reduce((a, b) => (a.id > b.id ? a : b));
+  assert.equal(newest.target_sha, last);
+  await server.stop();
+});

@@ -1,0 +1,39 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+const FINAL = new Set(['succeeded', 'failed', 'skipped', 'interrupted', 'ignored']);
+
+export interface ApiJob {
+  id: number;
+  state: string;
+  reason: string | null;
+  target_sha: string | null;
+  release: string | null;
+  trigger: string;
+  retry_of: number | null;
+}
+
+export async function api<T>(url: string, token: string, path: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+  return (await res.json()) as T;
+}
+
+/**
+ * Waits until `done` holds for the repo's jobs, checking the server's API every 50 ms
+ * (bounded by `timeoutMs`): the condition is the event, not a fixed sleep.
+ */
+export async function waitForJobs(url: string, token: string, done: (jobs: ApiJob[]) => boolean, timeoutMs = 60_000): Promise<ApiJob[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { jobs } = await api<{ jobs: ApiJob[] }>(url, token, '/api/jobs?limit=200');
+    if (done(jobs)) return jobs;
+    if (Date.now() > until) throw new Error(`timed out; jobs: ${JSON.stringify(jobs)}`);
+    await delay(50);
+  }
+}
+
+export const allFinal = (jobs: ApiJob[]) => jobs.length > 0 && jobs.every((j) => FINAL.has(j.state));
+
+export async function waitForJob(url: string, token: string, id: number, timeoutMs = 60_000): Promise<ApiJob> {
+  const jobs = await waitForJobs(url, token, (js) => js.some((j) => j.id === id && FINAL.has(j.state)), timeoutMs);
+  return jobs.find((j) => j.id === id) as ApiJob;
+}
