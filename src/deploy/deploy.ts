@@ -4,7 +4,7 @@ import type { Config, RepoConfig } from '../config/load.js';
 import type { Job, Store } from '../jobs/store.js';
 import { errorMessage } from '../lib/errors.js';
 import { runShell, formatMs } from '../lib/exec.js';
-import { shortSha, type ReleaseId, type Sha } from '../lib/ids.js';
+import { shortSha, type ReleaseId } from '../lib/ids.js';
 import { isGlob } from '../lib/glob.js';
 import { ensureCache, fetchAll, materialise, resolveCommit } from '../vcs/git.js';
 import { planPrune } from './prune.js';
