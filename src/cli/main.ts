@@ -5,7 +5,7 @@ import { VERSION } from '../version.js';
 import { checkCommand } from './commands/check.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';
-import { deployCommand } from './commands/deploy.js';
+import { deployCommand, rollbackCommand } from './commands/deploy.js';
 import { statusCommand } from './commands/status.js';
 import { logsCommand } from './commands/logs.js';
 import { demoCommand } from './commands/demo.js';
@@ -33,6 +33,11 @@ export function program(): Command {
     .option('--force', 'deploy even when this commit is already live')
     .option('--no-wait', 'queue the job and return')
     .action((repo: string, o) => deployCommand(repo, o));
+  withConfig(p.command('rollback').description('switch back to the previous good release (or the one named)'))
+    .argument('<repo>')
+    .option('--to <release>', 'release id to switch to (see autopull status)')
+    .option('--no-wait', 'queue the job and return')
+    .action((repo: string, o) => rollbackCommand(repo, o));
   withConfig(p.command('status').description('repos, current release, running and queued jobs'))
     .argument('[repo]')
     .option('--json', 'machine-readable output')

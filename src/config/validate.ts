@@ -13,9 +13,6 @@ export type Validated = { ok: true; config: RawConfig } | { ok: false; problems:
 const NOT_YET: Record<string, string> = {
   'deploy.start': 'supervised apps arrive with the safe-releases work; use deploy.restart for now',
   'deploy.proxy': 'the zero-downtime proxy is not built yet',
-  'deploy.port': 'PORT is given to supervised apps, which are not built yet',
-  'deploy.health': 'health checks arrive with the safe-releases work',
-  'deploy.probation': 'probation arrives with the safe-releases work',
   poll: 'polling is not built yet',
   mirror: 'mirroring is not built yet',
   notify: 'notifications are not built yet',
@@ -138,6 +135,10 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
         const [first, second] = key.split('.') as [string, string | undefined];
         const present = second === undefined ? repo[first] !== undefined : deploy !== null && typeof deploy === 'object' && deploy[second] !== undefined;
         if (present) problems.push(`${at}.${key}: not supported yet by this version (${why})`);
+      }
+      const health = deploy !== null && typeof deploy === 'object' ? (deploy.health as Record<string, unknown> | undefined) : undefined;
+      if (health && typeof health.url === 'string' && !/^https?:\/\//i.test(health.url) && deploy?.port === undefined) {
+        problems.push(`${at}.deploy.health.url: "${health.url}" is relative: give deploy.port, or an absolute http(s) URL`);
       }
       if (repo.deploy === undefined && repo.mirror === undefined && parsed.success) {
         problems.push(`${at}: has neither deploy: nor mirror:, so a push would do nothing`);

@@ -1,53 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../config/load.js';
-import { Store, type Job } from '../jobs/store.js';
+import { loadConfig } from '../config/load.js';
+import type { Job } from '../jobs/store.js';
 import { Worker } from '../jobs/worker.js';
 import { enqueueManual } from '../jobs/manual.js';
 import { silentLogger } from '../lib/log.js';
-import { makeProject, type Project, type ProjectOptions } from '../../test/helpers/project.js';
-
-interface Rig {
-  p: Project;
-  config: Config;
-  store: Store;
-  deploy(ref?: string, force?: boolean): Promise<Job>;
-  current(): string | null;
-  releases(): string[];
-  log(job: Job): string;
-}
-
-function rig(t: { after(fn: () => unknown): void }, o: ProjectOptions = {}): Rig {
-  const p = makeProject(t, o);
-  const config = loadConfig(p.configFile);
-  const store = new Store(join(config.data_dir, 'autopull.db'));
-  t.after(() => store.close());
-  const worker = new Worker(config, store, silentLogger());
-  return {
-    p,
-    config,
-    store,
-    async deploy(ref, force = false) {
-      const { id } = enqueueManual(config, store, 'site', ref, force);
-      worker.kick('site');
-      await worker.idle();
-      return store.getJob(id) as Job;
-    },
-    current() {
-      const link = join(p.deployPath, 'current');
-      return existsSync(link) ? readlinkSync(link) : null;
-    },
-    releases() {
-      const dir = join(p.deployPath, 'releases');
-      return existsSync(dir) ? readdirSync(dir).sort() : [];
-    },
-    log(job) {
-      return store.logsAfter(job.id).map((l) => l.line).join('\n');
-    },
-  };
-}
+import { rig } from '../../test/helpers/rig.js';
 
 test('a deploy materialises a clean tree, builds it with AUTOPULL_* set, and switches current with a relative link', async (t) => {
   const r = rig(t, { build: ['echo "$AUTOPULL_REPO $AUTOPULL_SHA $AUTOPULL_REF" > built.txt', 'echo building; echo warn >&2'] });

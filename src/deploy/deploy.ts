@@ -1,36 +1,24 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, RepoConfig } from '../config/load.js';
-import type { Job, Store } from '../jobs/store.js';
-import { errorMessage } from '../lib/errors.js';
-import { runShell, formatMs } from '../lib/exec.js';
+import type { Store } from '../jobs/store.js';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
 import { isGlob } from '../lib/glob.js';
 import { ensureCache, fetchAll, materialise, resolveCommit } from '../vcs/git.js';
+import type { JobContext, JobResult } from './context.js';
+import { dropFailed, GateError, goLive } from './go-live.js';
 import { planPrune } from './prune.js';
 import { layout, listReleaseDirs, newReleaseId, readCurrent, releaseShortSha, type Layout } from './releases.js';
 import { linkShared } from './shared.js';
-import { switchCurrent } from './switch.js';
+import { commandEnv, runCommand, step } from './steps.js';
+
+export type { JobContext, JobResult } from './context.js';
 
 /**
  * A deploy job as a list of named steps: fetch, resolve, materialise, link shared, build,
- * switch, restart, prune. Before the switch, a failure only has to throw away the new
- * release; after it, `undo` points `current` back at the previous release and restarts it,
- * so the site is never left half-deployed.
+ * then the go-live gate (switch, restart, wait healthy, probation), then prune. Before the
+ * switch a failure only throws away the new release; after it, the gate switches back.
  */
-
-export interface JobContext {
-  config: Config;
-  repo: RepoConfig;
-  job: Job;
-  store: Store;
-  signal: AbortSignal;
-  log(stream: 'step' | 'info' | 'out' | 'err' | 'error', line: string): void;
-  /** Records the pid of a running child (its process group), for crash recovery. */
-  onChild(pid: number | null): void;
-}
-
-export type JobResult = { state: 'succeeded' | 'skipped'; reason: string; release?: string };
 
 export function cacheDir(config: Config, repo: string): string {
   return join(config.data_dir, 'repos', `${repo}.git`);
@@ -40,46 +28,6 @@ export function cacheDir(config: Config, repo: string): string {
 export function defaultRef(repo: RepoConfig): string | null {
   const branch = repo.branches.find((b) => !isGlob(b));
   return branch ? `refs/heads/${branch}` : null;
-}
-
-async function step<T>(ctx: JobContext, name: string, fn: () => Promise<T> | T): Promise<T> {
-  const started = Date.now();
-  ctx.log('step', name);
-  if (ctx.signal.aborted) throw abortError(ctx.signal);
-  const result = await fn();
-  ctx.log('info', `${name}: done in ${formatMs(Date.now() - started)}`);
-  return result;
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted'));
-}
-
-export function commandEnv(ctx: JobContext, sha: string, releaseDir: string, previousSha: string | null, ref: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    AUTOPULL_REPO: ctx.repo.name,
-    AUTOPULL_REF: ref,
-    AUTOPULL_SHA: sha,
-    AUTOPULL_PREVIOUS_SHA: previousSha ?? '',
-    AUTOPULL_RELEASE_DIR: releaseDir,
-    AUTOPULL_JOB: String(ctx.job.id),
-  };
-}
-
-async function runCommand(ctx: JobContext, line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
-  ctx.log('info', `$ ${line}`);
-  try {
-    await runShell(line, {
-      cwd,
-      env,
-      signal: ctx.signal,
-      onLine: (stream, text) => ctx.log(stream, text),
-      onSpawn: (pid) => ctx.onChild(pid),
-    });
-  } finally {
-    ctx.onChild(null);
-  }
 }
 
 export async function runDeploy(ctx: JobContext): Promise<JobResult> {
@@ -113,6 +61,13 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   if (previousMatches && !ctx.job.force) {
     return { state: 'skipped', reason: `${shortSha(sha)} is already live (release ${previous})`, release: previous };
   }
+  const bad = ctx.store.getBad(ctx.repo.name, sha);
+  if (bad && !ctx.job.force) {
+    return {
+      state: 'skipped',
+      reason: `${shortSha(sha)} is marked bad (${bad.reason}); push a newer commit, or run: autopull deploy ${ctx.repo.name} --ref ${sha} --force`,
+    };
+  }
 
   mkdirSync(l.releases, { recursive: true });
   const taken = new Set(listReleaseDirs(l) as string[]);
@@ -139,20 +94,17 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
     throw err;
   }
 
-  ctx.store.setReleaseState(ctx.repo.name, id, 'ready');
-  await step(ctx, `switch current -> releases/${id}`, () => switchCurrent(l, id));
-  ctx.store.setReleaseState(ctx.repo.name, id, 'live');
-  if (previous) ctx.store.setReleaseState(ctx.repo.name, previous, 'ready');
-
-  if (deploy.restart) {
-    const restart = deploy.restart;
-    try {
-      await step(ctx, `restart: ${restart}`, () => runCommand(ctx, restart, dir, env));
-    } catch (err) {
-      await undoSwitch(ctx, l, id, previous, previousSha, ref);
-      throw err;
+  try {
+    await goLive(ctx, l, { release: id, sha, ref, previous, previousSha });
+  } catch (err) {
+    if (err instanceof GateError && err.health) {
+      ctx.store.markBad(ctx.repo.name, sha, `job ${ctx.job.id}: ${err.message}`, ctx.job.id);
+      ctx.log('error', `${shortSha(sha)} is now marked bad: it will not be deployed again automatically`);
     }
+    if (previous !== null) dropFailed(ctx, l, id);
+    throw err;
   }
+  if (ctx.job.force) ctx.store.clearBad(ctx.repo.name, sha);
 
   await step(ctx, `prune (keep ${deploy.keep})`, () => prune(ctx.store, ctx.repo.name, l, deploy.keep, [id, previous], (m) => ctx.log('info', m)));
   return { state: 'succeeded', reason: `${shortSha(sha)} is live (release ${id})`, release: id };
@@ -163,32 +115,6 @@ function discard(ctx: JobContext, l: Layout, id: ReleaseId): void {
   rmSync(join(l.releases, id), { recursive: true, force: true });
   ctx.store.deleteRelease(ctx.repo.name, id);
   ctx.log('info', `removed unfinished release ${id}; current is untouched`);
-}
-
-/** After a failed restart: point current back at the previous release and restart that. */
-async function undoSwitch(ctx: JobContext, l: Layout, failed: ReleaseId, previous: ReleaseId | null, previousSha: string | null, ref: string): Promise<void> {
-  ctx.store.setReleaseState(ctx.repo.name, failed, 'failed');
-  if (previous === null) {
-    ctx.log('error', 'restart failed and there is no previous release to go back to; current stays on the new release');
-    return;
-  }
-  ctx.log('step', `revert: switch current back to releases/${previous}`);
-  switchCurrent(l, previous);
-  ctx.store.setReleaseState(ctx.repo.name, previous, 'live');
-  const restart = ctx.repo.deploy?.restart;
-  if (restart) {
-    const dir = join(l.releases, previous);
-    const env = commandEnv(ctx, previousSha ?? '', dir, null, ref);
-    // The revert runs even when the job was aborted: leaving the old code without a restart is worse.
-    try {
-      ctx.log('info', `$ ${restart}`);
-      await runShell(restart, { cwd: dir, env, onLine: (s, t) => ctx.log(s, t), timeoutMs: 120_000 });
-    } catch (err) {
-      ctx.log('error', `restart of the previous release failed too: ${errorMessage(err)}`);
-    }
-  }
-  rmSync(join(l.releases, failed), { recursive: true, force: true });
-  ctx.store.deleteRelease(ctx.repo.name, failed);
 }
 
 /** Deletes releases beyond `keep` and every failed or unfinished one; never the protected ones. */

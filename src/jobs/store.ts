@@ -15,7 +15,7 @@ import { nowIso } from '../lib/time.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'ignored';
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'skipped', 'interrupted', 'ignored'];
-export type JobKind = 'deploy';
+export type JobKind = 'deploy' | 'rollback';
 export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll';
 
 export interface Job {
@@ -37,6 +37,8 @@ export interface Job {
   owner_pid: number | null;
   child_pid: number | null;
   retry_of: number | null;
+  /** Kind-specific parameters (rollback: `{ to }`). */
+  params: Record<string, unknown> | null;
   deliveries: number[];
 }
 
@@ -83,6 +85,8 @@ export interface ReleaseRow {
 
 export interface EnqueueInput {
   repo: string;
+  kind?: JobKind;
+  params?: Record<string, unknown> | null;
   ref: string | null;
   hintSha: string | null;
   trigger: Trigger;
@@ -121,7 +125,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
   started_at TEXT, finished_at TEXT,
   owner_pid INTEGER, child_pid INTEGER,
-  retry_of INTEGER
+  retry_of INTEGER,
+  params TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job ON jobs (repo, kind) WHERE state = 'queued';
 CREATE UNIQUE INDEX IF NOT EXISTS one_running_job ON jobs (repo) WHERE state = 'running';
@@ -135,6 +140,11 @@ CREATE TABLE IF NOT EXISTS job_logs (
   ts TEXT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL,
   PRIMARY KEY (job_id, seq)
 );
+CREATE TABLE IF NOT EXISTS bad_commits (
+  repo TEXT NOT NULL, sha TEXT NOT NULL, reason TEXT NOT NULL,
+  job_id INTEGER, marked_at TEXT NOT NULL,
+  PRIMARY KEY (repo, sha)
+);
 CREATE TABLE IF NOT EXISTS releases (
   repo TEXT NOT NULL, id TEXT NOT NULL, sha TEXT NOT NULL,
   job_id INTEGER, state TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -145,7 +155,15 @@ CREATE TABLE IF NOT EXISTS releases (
 type Row = Record<string, unknown>;
 
 function toJob(row: Row, deliveries: number[]): Job {
-  return { ...(row as unknown as Job), force: row.force === 1, deliveries };
+  return { ...(row as unknown as Job), force: row.force === 1, params: row.params ? (JSON.parse(row.params as string) as Record<string, unknown>) : null, deliveries };
+}
+
+export interface BadCommit {
+  repo: string;
+  sha: string;
+  reason: string;
+  job_id: number | null;
+  marked_at: string;
 }
 
 export class Store extends EventEmitter {
@@ -160,7 +178,14 @@ export class Store extends EventEmitter {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    this.addColumnIfMissing('jobs', 'params', 'TEXT');
     this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')`).run();
+  }
+
+  /** For databases made by an earlier version: CREATE TABLE IF NOT EXISTS adds no columns. */
+  private addColumnIfMissing(table: string, column: string, decl: string): void {
+    const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!cols.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
   }
 
   close(): void {
@@ -215,21 +240,23 @@ export class Store extends EventEmitter {
   enqueue(input: EnqueueInput): { id: number; coalesced: boolean } {
     return this.db.transaction(() => {
       const now = nowIso();
-      const queued = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = 'deploy' AND state = 'queued'`).get(input.repo) as { id: number } | undefined;
+      const kind = input.kind ?? 'deploy';
+      const params = input.params ? JSON.stringify(input.params) : null;
+      const queued = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = ? AND state = 'queued'`).get(input.repo, kind) as { id: number } | undefined;
       let id: number;
       if (queued) {
         id = queued.id;
         this.db
-          .prepare(`UPDATE jobs SET ref = COALESCE(@ref, ref), hint_sha = @hint, force = MAX(force, @force), updated_at = @now WHERE id = @id`)
-          .run({ id, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, now });
+          .prepare(`UPDATE jobs SET ref = COALESCE(@ref, ref), hint_sha = @hint, force = MAX(force, @force), params = COALESCE(@params, params), updated_at = @now WHERE id = @id`)
+          .run({ id, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, params, now });
       } else {
         id = Number(
           this.db
             .prepare(
-              `INSERT INTO jobs (repo, kind, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of)
-               VALUES (@repo, 'deploy', @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf)`,
+              `INSERT INTO jobs (repo, kind, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of, params)
+               VALUES (@repo, @kind, @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf, @params)`,
             )
-            .run({ repo: input.repo, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, trigger: input.trigger, now, retryOf: input.retryOf ?? null })
+            .run({ repo: input.repo, kind, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, trigger: input.trigger, now, retryOf: input.retryOf ?? null, params })
             .lastInsertRowid,
         );
       }
@@ -300,7 +327,7 @@ export class Store extends EventEmitter {
       this.db.transaction(() => {
         const deliveries = this.getJob(job.id)?.deliveries ?? [];
         this.finishJob(job.id, 'interrupted', `autopull stopped while this job ran (pid ${job.owner_pid ?? '?'}); queued again`);
-        this.enqueue({ repo: job.repo, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id });
+        this.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id });
       })();
     }
     return stale;
@@ -320,6 +347,27 @@ export class Store extends EventEmitter {
 
   logsAfter(jobId: number, afterSeq = 0, limit = 10_000): LogLine[] {
     return this.db.prepare(`SELECT * FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`).all(jobId, afterSeq, limit) as LogLine[];
+  }
+
+  // ---- bad commits ------------------------------------------------------------------
+
+  /** A commit that failed in probation (or was rolled back from) is not deployed again automatically. */
+  markBad(repo: string, sha: string, reason: string, jobId: number | null): void {
+    this.db
+      .prepare(`INSERT INTO bad_commits (repo, sha, reason, job_id, marked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (repo, sha) DO UPDATE SET reason = excluded.reason, job_id = excluded.job_id, marked_at = excluded.marked_at`)
+      .run(repo, sha, reason, jobId, nowIso());
+  }
+
+  getBad(repo: string, sha: string): BadCommit | null {
+    return (this.db.prepare(`SELECT * FROM bad_commits WHERE repo = ? AND sha = ?`).get(repo, sha) as BadCommit | undefined) ?? null;
+  }
+
+  clearBad(repo: string, sha: string): void {
+    this.db.prepare(`DELETE FROM bad_commits WHERE repo = ? AND sha = ?`).run(repo, sha);
+  }
+
+  listBad(repo: string): BadCommit[] {
+    return this.db.prepare(`SELECT * FROM bad_commits WHERE repo = ? ORDER BY marked_at DESC`).all(repo) as BadCommit[];
   }
 
   // ---- releases ---------------------------------------------------------------------

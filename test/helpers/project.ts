@@ -12,6 +12,8 @@ export interface ProjectOptions {
   branches?: string[];
   /** Extra YAML lines under repos.site (indented by 4). */
   repoYaml?: string;
+  /** Extra YAML lines under repos.site.deploy (indented by 6). */
+  deployYaml?: string;
 }
 
 export interface Project {
@@ -52,7 +54,7 @@ ${o.repoYaml ?? ''}
       build: ${list(o.build ?? [])}
       shared: ${list(o.shared ?? [])}
       keep: ${o.keep ?? 5}
-${o.restart ? `      restart: ${JSON.stringify(o.restart)}\n` : ''}`,
+${o.restart ? `      restart: ${JSON.stringify(o.restart)}\n` : ''}${o.deployYaml ?? ''}`,
   );
   return {
     dir,

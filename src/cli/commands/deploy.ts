@@ -3,37 +3,40 @@ import { configPath, loadConfig, type Config } from '../../config/load.js';
 import { databasePath } from '../../http/server.js';
 import { Store, type Job, type LogLine } from '../../jobs/store.js';
 import { Worker } from '../../jobs/worker.js';
-import { enqueueManual } from '../../jobs/manual.js';
+import { enqueueManual, enqueueRollback } from '../../jobs/manual.js';
 import { AppError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { findServer, type ApiClient } from '../client.js';
 import { FINAL, formatJob, formatLogLine } from '../output.js';
 import { printLog } from './logs.js';
 
-interface DeployOpts {
-  config?: string;
-  ref?: string;
-  force?: boolean;
-  wait?: boolean;
+interface JobRequest {
+  repo: string;
+  /** API route under /api/repos/:repo/ and its JSON body. */
+  action: 'deploy' | 'rollback';
+  body: Record<string, unknown>;
+  /** The same request in-process. */
+  enqueue(config: Config, store: Store): { id: number };
+  wait: boolean;
 }
 
-/** Through the running server's API when one runs, else in-process on the same data_dir. */
-export async function deployCommand(repo: string, opts: DeployOpts): Promise<void> {
-  const config = loadConfig(configPath(opts.config));
+/**
+ * Runs a job through the running server's API when one runs, else in-process on the same
+ * data_dir; follows its log; exit 1 unless it succeeded or was skipped.
+ */
+async function runJobCommand(configOption: string | undefined, r: JobRequest): Promise<void> {
+  const config = loadConfig(configPath(configOption));
   const client = await findServer(config);
-  const job = client ? await viaApi(client, repo, opts) : await inProcess(config, repo, opts);
-  if (job && job.state !== 'succeeded' && job.state !== 'skipped' && job.state !== 'queued') process.exitCode = 1;
+  const job = client ? await viaApi(client, r) : await inProcess(config, r);
+  if (job && job.state !== 'succeeded' && job.state !== 'skipped') process.exitCode = 1;
 }
 
-async function viaApi(client: ApiClient, repo: string, opts: DeployOpts): Promise<Job | null> {
-  const res = await client.request<{ ok: boolean; jobs?: number[]; message: string; error?: string }>('POST', `/api/repos/${encodeURIComponent(repo)}/deploy`, {
-    ref: opts.ref,
-    force: opts.force ?? false,
-  });
+async function viaApi(client: ApiClient, r: JobRequest): Promise<Job | null> {
+  const res = await client.request<{ ok: boolean; jobs?: number[]; message: string; error?: string }>('POST', `/api/repos/${encodeURIComponent(r.repo)}/${r.action}`, r.body);
   if (!res.body.ok || !res.body.jobs?.[0]) throw new AppError('bad_request', res.body.message);
   const id = res.body.jobs[0];
   console.log(`job ${id} queued on ${client.url}`);
-  if (opts.wait === false) return null;
+  if (!r.wait) return null;
   let after = 0;
   for (;;) {
     const log = await client.request<{ state: string; lines: LogLine[] }>('GET', `/api/jobs/${id}/log?after=${after}`);
@@ -49,14 +52,14 @@ async function viaApi(client: ApiClient, repo: string, opts: DeployOpts): Promis
   return job;
 }
 
-async function inProcess(config: Config, repo: string, opts: DeployOpts): Promise<Job | null> {
+async function inProcess(config: Config, r: JobRequest): Promise<Job | null> {
   const store = new Store(databasePath(config));
   try {
-    const { id } = enqueueManual(config, store, repo, opts.ref, opts.force ?? false);
-    console.log(`job ${id} queued (no server running: deploying in this process)`);
-    if (opts.wait === false) return null;
+    const { id } = r.enqueue(config, store);
+    console.log(`job ${id} queued (no server running: running it in this process)`);
+    if (!r.wait) return null;
     const worker = new Worker(config, store, silentLogger());
-    worker.kick(repo);
+    worker.kick(r.repo);
     await Promise.all([worker.idle(), printLog(store, id, true)]);
     const job = store.getJob(id);
     if (job) console.log(formatJob(job));
@@ -64,4 +67,24 @@ async function inProcess(config: Config, repo: string, opts: DeployOpts): Promis
   } finally {
     store.close();
   }
+}
+
+export async function deployCommand(repo: string, opts: { config?: string; ref?: string; force?: boolean; wait?: boolean }): Promise<void> {
+  await runJobCommand(opts.config, {
+    repo,
+    action: 'deploy',
+    body: { ref: opts.ref, force: opts.force ?? false },
+    enqueue: (config, store) => enqueueManual(config, store, repo, opts.ref, opts.force ?? false),
+    wait: opts.wait !== false,
+  });
+}
+
+export async function rollbackCommand(repo: string, opts: { config?: string; to?: string; wait?: boolean }): Promise<void> {
+  await runJobCommand(opts.config, {
+    repo,
+    action: 'rollback',
+    body: opts.to === undefined ? {} : { to: opts.to },
+    enqueue: (config, store) => enqueueRollback(config, store, repo, opts.to),
+    wait: opts.wait !== false,
+  });
 }

@@ -4,11 +4,12 @@ import type { AppDeps } from '../app.js';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
 import { repoStatus } from '../../jobs/status.js';
-import { enqueueManual } from '../../jobs/manual.js';
+import { enqueueManual, enqueueRollback } from '../../jobs/manual.js';
 
 /** JSON API for the CLI and the dashboard; every route wants `Authorization: Bearer TOKEN`. */
 
 const deployBody = z.strictObject({ ref: z.string().min(1).max(1024).optional(), force: z.boolean().optional() });
+const rollbackBody = z.strictObject({ to: z.string().min(1).max(100).optional() });
 
 function jsonBody<T>(req: FastifyRequest, schema: z.ZodType<T>): T {
   const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -55,6 +56,13 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     const { id, coalesced } = enqueueManual(deps.config, deps.store, req.params.repo, body.ref, body.force ?? false);
     setImmediate(() => deps.kick(req.params.repo));
     return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued job ${id}` : `job ${id} queued` });
+  });
+
+  app.post<{ Params: { repo: string } }>('/api/repos/:repo/rollback', async (req, reply) => {
+    const body = jsonBody(req, rollbackBody);
+    const { id, coalesced } = enqueueRollback(deps.config, deps.store, req.params.repo, body.to);
+    setImmediate(() => deps.kick(req.params.repo));
+    return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued rollback job ${id}` : `rollback job ${id} queued` });
   });
 
   app.get<{ Querystring: { repo?: string; limit?: string } }>('/api/jobs', async (req) => {

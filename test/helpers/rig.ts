@@ -1,0 +1,57 @@
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import { Store, type Job } from '../../src/jobs/store.js';
+import { Worker } from '../../src/jobs/worker.js';
+import { enqueueManual, enqueueRollback } from '../../src/jobs/manual.js';
+import { silentLogger } from '../../src/lib/log.js';
+import { makeProject, type Project, type ProjectOptions } from './project.js';
+
+/** A project with an in-process store and worker: run jobs to completion and look at the disk. */
+export interface Rig {
+  rollback(to?: string): Promise<Job>;
+  p: Project;
+  config: Config;
+  store: Store;
+  deploy(ref?: string, force?: boolean): Promise<Job>;
+  current(): string | null;
+  releases(): string[];
+  log(job: Job): string;
+}
+
+export function rig(t: { after(fn: () => unknown): void }, o: ProjectOptions = {}): Rig {
+  const p = makeProject(t, o);
+  const config = loadConfig(p.configFile);
+  const store = new Store(join(config.data_dir, 'autopull.db'));
+  t.after(() => store.close());
+  const worker = new Worker(config, store, silentLogger());
+  return {
+    p,
+    config,
+    store,
+    async deploy(ref, force = false) {
+      const { id } = enqueueManual(config, store, 'site', ref, force);
+      worker.kick('site');
+      await worker.idle();
+      return store.getJob(id) as Job;
+    },
+    async rollback(to) {
+      const { id } = enqueueRollback(config, store, 'site', to);
+      worker.kick('site');
+      await worker.idle();
+      return store.getJob(id) as Job;
+    },
+    current() {
+      const link = join(p.deployPath, 'current');
+      return existsSync(link) ? readlinkSync(link) : null;
+    },
+    releases() {
+      const dir = join(p.deployPath, 'releases');
+      return existsSync(dir) ? readdirSync(dir).sort() : [];
+    },
+    log(job) {
+      return store.logsAfter(job.id).map((l) => l.line).join('\n');
+    },
+  };
+}
+
