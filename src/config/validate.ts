@@ -13,7 +13,6 @@ export type Validated = { ok: true; config: RawConfig } | { ok: false; problems:
 const NOT_YET: Record<string, string> = {
   'deploy.start': 'supervised apps arrive with the safe-releases work; use deploy.restart for now',
   'deploy.proxy': 'the zero-downtime proxy is not built yet',
-  poll: 'polling is not built yet',
   mirror: 'mirroring is not built yet',
   notify: 'notifications are not built yet',
   ssh_key: 'per-repo SSH keys arrive with mirroring; use ~/.ssh/config for now',

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { Store } from '../jobs/store.js';
 import { Worker } from '../jobs/worker.js';
+import { Poller } from '../jobs/poller.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../version.js';
@@ -43,6 +44,7 @@ export interface RunningServer {
   url: string;
   store: Store;
   worker: Worker;
+  poller: Poller;
   close(): Promise<void>;
 }
 
@@ -75,11 +77,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const info: ServerInfo = { pid: process.pid, url, started_at: new Date().toISOString(), version: VERSION };
   writeFileAtomic(serverInfoPath(config), `${JSON.stringify(info)}\n`);
   worker.recover();
+  const poller = new Poller(config, store, logger, (repo) => worker.kick(repo));
+  poller.start();
   logger.info({ url, data_dir: config.data_dir, repos: [...config.repos.keys()] }, `autopull ${VERSION} listening on ${url}`);
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      poller.stop();
       await app.close();
       await worker.stop();
       store.close();
@@ -92,5 +97,5 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { url, store, worker, close };
+  return { url, store, worker, poller, close };
 }

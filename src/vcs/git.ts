@@ -59,3 +59,25 @@ export async function materialise(cacheDir: string, sha: Sha, dir: string, opts:
     rmSync(index, { force: true });
   }
 }
+
+/** The remote's heads and tags (not peeled), cheaply: no objects are fetched. */
+export async function lsRemote(url: string, opts: GitOptions = {}): Promise<Map<string, string>> {
+  const res = await git(['ls-remote', '--heads', '--tags', '--', url], opts);
+  return parseRefList(res.stdout, /^([0-9a-f]{40,64})\t(refs\/\S+)$/);
+}
+
+/** The cache's heads and tags. */
+export async function localRefs(cacheDir: string): Promise<Map<string, string>> {
+  if (!existsSync(join(cacheDir, 'HEAD'))) return new Map();
+  const res = await git(['-C', cacheDir, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads', 'refs/tags']);
+  return parseRefList(res.stdout, /^([0-9a-f]{40,64}) (refs\/\S+)$/);
+}
+
+function parseRefList(text: string, re: RegExp): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = re.exec(line.trim());
+    if (m && !(m[2] as string).endsWith('^{}')) refs.set(m[2] as string, m[1] as string);
+  }
+  return refs;
+}
