@@ -6,7 +6,7 @@ import { shortSha, type ReleaseId } from '../lib/ids.js';
 import { isGlob } from '../lib/glob.js';
 import { ensureCache, fetchAll, materialise, resolveCommit } from '../vcs/git.js';
 import type { JobContext, JobResult } from './context.js';
-import { dropFailed, GateError, goLive } from './go-live.js';
+import { dropFailed, GateError, goLive, type GoLive } from './go-live.js';
 import { planPrune } from './prune.js';
 import { layout, listReleaseDirs, newReleaseId, readCurrent, releaseShortSha, type Layout } from './releases.js';
 import { linkShared } from './shared.js';
@@ -56,8 +56,12 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   });
 
   const previous = readCurrent(l);
-  const previousSha = previous ? (ctx.store.getRelease(ctx.repo.name, previous)?.sha ?? null) : null;
+  const previousRow = previous ? ctx.store.getRelease(ctx.repo.name, previous) : null;
+  const previousSha = previousRow?.sha ?? null;
   const previousMatches = previous !== null && (previousSha !== null ? previousSha === sha : releaseShortSha(previous) === shortSha(sha));
+  if (previous !== null && previousRow?.state === 'switching') {
+    return finishInterruptedGate(ctx, l, previous, previousRow.sha, ref);
+  }
   if (previousMatches && !ctx.job.force) {
     return { state: 'skipped', reason: `${shortSha(sha)} is already live (release ${previous})`, release: previous };
   }
@@ -94,20 +98,38 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
     throw err;
   }
 
-  try {
-    await goLive(ctx, l, { release: id, sha, ref, previous, previousSha });
-  } catch (err) {
-    if (err instanceof GateError && err.health) {
-      ctx.store.markBad(ctx.repo.name, sha, `job ${ctx.job.id}: ${err.message}`, ctx.job.id);
-      ctx.log('error', `${shortSha(sha)} is now marked bad: it will not be deployed again automatically`);
-    }
-    if (previous !== null) dropFailed(ctx, l, id);
-    throw err;
-  }
+  await gate(ctx, l, { release: id, sha, ref, previous, previousSha });
   if (ctx.job.force) ctx.store.clearBad(ctx.repo.name, sha);
 
   await step(ctx, `prune (keep ${deploy.keep})`, () => prune(ctx.store, ctx.repo.name, l, deploy.keep, [id, previous], (m) => ctx.log('info', m)));
   return { state: 'succeeded', reason: `${shortSha(sha)} is live (release ${id})`, release: id };
+}
+
+/** Runs the go-live gate; on a health failure marks the commit bad; drops a release that failed. */
+export async function gate(ctx: JobContext, l: Layout, g: GoLive): Promise<void> {
+  try {
+    await goLive(ctx, l, g);
+  } catch (err) {
+    if (err instanceof GateError && err.health) {
+      ctx.store.markBad(ctx.repo.name, g.sha, `job ${ctx.job.id}: ${err.message}`, ctx.job.id);
+      ctx.log('error', `${shortSha(g.sha)} is now marked bad: it will not be deployed again automatically`);
+    }
+    if (g.previous !== null) dropFailed(ctx, l, g.release);
+    throw err;
+  }
+}
+
+/**
+ * An earlier autopull died inside the gate (after the switch, before the end of probation):
+ * `current` points at a release that never passed. Run the gate again for that release, with
+ * the last good release as the one to go back to, before anything else.
+ */
+export async function finishInterruptedGate(ctx: JobContext, l: Layout, release: ReleaseId, sha: string, ref: string): Promise<JobResult> {
+  const before = ctx.store.listReleases(ctx.repo.name).find((r) => r.id !== release && (r.state === 'ready' || r.state === 'live')) ?? null;
+  ctx.log('info', `release ${release} went live without finishing its checks (autopull stopped); running them again`);
+  ctx.store.updateJob(ctx.job.id, { release });
+  await gate(ctx, l, { release, sha, ref, previous: (before?.id as ReleaseId | undefined) ?? null, previousSha: before?.sha ?? null });
+  return { state: 'succeeded', reason: `${shortSha(sha)} is live (release ${release}, checks finished after a restart of autopull)`, release };
 }
 
 /** Throws away a release that never went live. */

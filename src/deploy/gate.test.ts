@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rig, type Rig } from '../../test/helpers/rig.js';
 import { backend } from '../../test/helpers/backend.js';
@@ -138,4 +138,27 @@ test('keep N with several failed releases keeps the last good one', async (t) =>
   }
   assert.equal(r.current(), good);
   assert.deepEqual(r.releases().map((id) => `releases/${id}`), [good]);
+});
+
+test('killed inside the gate: the next job runs the checks again for the release current points at', async (t) => {
+  const r = await appRig(t, fast, 'echo restarted >> ../../restarts.log');
+  r.p.pushCommit({ v: '1', health: 'ok' });
+  const first = await r.deploy();
+  r.p.pushCommit({ v: '2', health: 'ok' });
+  const second = await r.deploy();
+  // As if autopull died after switching to release 2, before its restart and probation ended.
+  r.store.setReleaseState('site', second.release as string, 'switching');
+  const again = await r.deploy();
+  assert.equal(again.state, 'succeeded', r.log(again));
+  assert.match(r.log(again), /went live without finishing its checks/);
+  assert.equal(r.store.getRelease('site', second.release as string)?.state, 'live');
+  assert.equal(readFileSync(join(r.p.deployPath, 'restarts.log'), 'utf8').trim().split('\n').length, 3, 'the restart ran again');
+
+  // The same, but the release is unhealthy now: back to release 1, commit marked bad.
+  r.store.setReleaseState('site', second.release as string, 'switching');
+  writeFileSync(join(r.p.deployPath, 'releases', second.release as string, 'health'), 'bad');
+  const reverted = await r.deploy();
+  assert.equal(reverted.state, 'failed');
+  assert.equal(r.current(), `releases/${first.release}`);
+  assert.ok(r.store.getBad('site', second.target_sha as string));
 });

@@ -51,10 +51,11 @@ export async function goLive(ctx: JobContext, l: Layout, g: GoLive): Promise<voi
   const env = commandEnv(ctx, g.sha, dir, g.previousSha, g.ref);
   const health = healthTarget(ctx);
 
-  ctx.store.setReleaseState(ctx.repo.name, g.release, 'ready');
-  await step(ctx, `switch current -> releases/${g.release}`, () => switchCurrent(l, g.release));
-  ctx.store.setReleaseState(ctx.repo.name, g.release, 'live');
+  // `switching` before the link moves: if we die inside the gate, the next job finds current on
+  // a `switching` release and runs the gate again instead of calling it live.
+  ctx.store.setReleaseState(ctx.repo.name, g.release, 'switching');
   if (g.previous && g.previous !== g.release) ctx.store.setReleaseState(ctx.repo.name, g.previous, 'ready');
+  await step(ctx, `switch current -> releases/${g.release}`, () => switchCurrent(l, g.release));
 
   try {
     if (deploy.restart) {
@@ -80,6 +81,7 @@ export async function goLive(ctx: JobContext, l: Layout, g: GoLive): Promise<voi
     await switchBack(ctx, l, g);
     throw err;
   }
+  ctx.store.setReleaseState(ctx.repo.name, g.release, 'live');
 }
 
 /** Points `current` back at the previous release, restarts it and waits for it to be healthy. */

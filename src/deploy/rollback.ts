@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
 import type { JobContext, JobResult } from './context.js';
 import { goLive } from './go-live.js';
+import { finishInterruptedGate } from './deploy.js';
 import { layout, readCurrent } from './releases.js';
 import { step } from './steps.js';
 
@@ -17,7 +18,10 @@ export async function runRollback(ctx: JobContext): Promise<JobResult> {
   if (!deploy) throw new Error(`repo ${ctx.repo.name} has no deploy: section`);
   const l = layout(deploy.path);
   const current = readCurrent(l);
-  const currentSha = current ? (ctx.store.getRelease(ctx.repo.name, current)?.sha ?? null) : null;
+  const currentRow = current ? ctx.store.getRelease(ctx.repo.name, current) : null;
+  const currentSha = currentRow?.sha ?? null;
+  // Killed inside an earlier gate (this rollback's, queued again): finish that one, do not go further back.
+  if (current !== null && currentRow?.state === 'switching') return finishInterruptedGate(ctx, l, current, currentRow.sha, 'rollback');
   const wanted = typeof ctx.job.params?.to === 'string' ? ctx.job.params.to : null;
   const rows = ctx.store.listReleases(ctx.repo.name).filter((r) => existsSync(join(l.releases, r.id)));
 

@@ -73,7 +73,8 @@ export interface LogLine {
   line: string;
 }
 
-export type ReleaseState = 'building' | 'ready' | 'live' | 'failed';
+/** building → ready → switching (current points at it, the gate runs) → live; or failed. */
+export type ReleaseState = 'building' | 'ready' | 'switching' | 'live' | 'failed';
 export interface ReleaseRow {
   repo: string;
   id: string;
