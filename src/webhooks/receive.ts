@@ -111,10 +111,15 @@ function authFailure(result: Extract<AuthResult, { ok: false }>, repo: RepoConfi
   if (result.problem === 'ip') {
     return fail('ip_not_allowed', `address ${req.remoteAddress} is not in allow_ips of repo ${repo.name}`, p, req);
   }
-  const message =
-    result.code === 'signature_mismatch' || result.code === 'token_mismatch'
-      ? `${result.problem}: the signature does not match the secret of repo ${repo.name}`
-      : `${result.problem} (repo ${repo.name} has a secret, so deliveries must be signed)`;
+  const what = result.code === 'token_mismatch' ? 'token' : 'signature';
+  let message: string;
+  if (result.code === 'signature_missing' || result.code === 'token_missing') {
+    message = `${result.problem} (repo ${repo.name} has a secret, so deliveries must carry ${what === 'token' ? 'it' : 'a signature'})`;
+  } else if (result.problem.endsWith(' does not match')) {
+    message = `${result.problem} the secret of repo ${repo.name}`;
+  } else {
+    message = `${result.problem}: the ${what} does not match the secret of repo ${repo.name}`;
+  }
   return fail(result.code, message, p, req);
 }
 
