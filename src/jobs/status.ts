@@ -27,7 +27,7 @@ export function repoStatus(config: Config, store: Store, only?: string): RepoSta
       current: current ? { release: current, sha: store.getRelease(repo.name, current)?.sha ?? null } : null,
       running: find((j) => j.state === 'running'),
       queued: find((j) => j.state === 'queued'),
-      last: find((j) => j.state !== 'running' && j.state !== 'queued'),
+      last: find((j) => j.state !== 'running' && j.state !== 'queued' && j.state !== 'ignored'),
     });
   }
   return out;

@@ -55,10 +55,20 @@ export interface DeliveryRecord {
   headers: Record<string, string>;
   body: Buffer;
   body_truncated: boolean;
+  /** The ledger row this one re-ran (`POST /api/deliveries/:id/redeliver`), else null. */
+  redelivery_of?: number | null;
 }
 
-export interface Delivery extends Omit<DeliveryRecord, 'headers' | 'body' | 'body_truncated'> {
+/** A tracked ref whose only change was a deletion: listed as an `ignored` job, never run. */
+export interface IgnoredJobInput {
+  repo: string;
+  ref: string;
+  reason: string;
+}
+
+export interface Delivery extends Omit<DeliveryRecord, 'headers' | 'body' | 'body_truncated' | 'redelivery_of'> {
   id: number;
+  redelivery_of: number | null;
   headers: Record<string, string>;
   body: Buffer;
   body_truncated: boolean;
@@ -180,6 +190,7 @@ export class Store extends EventEmitter {
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
     this.addColumnIfMissing('jobs', 'params', 'TEXT');
+    this.addColumnIfMissing('deliveries', 'redelivery_of', 'INTEGER');
     this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')`).run();
   }
 
@@ -195,17 +206,21 @@ export class Store extends EventEmitter {
 
   // ---- deliveries -------------------------------------------------------------------
 
-  /** Records a delivery and queues its jobs in one transaction; returns the job ids. */
-  recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[]): { id: number; jobs: number[] } {
+  /**
+   * Records a delivery, queues its jobs and lists its ignored ones (deleted refs) in one
+   * transaction; returns the job ids, queued first.
+   */
+  recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[], ignored: IgnoredJobInput[] = []): { id: number; jobs: number[] } {
     return this.db.transaction(() => {
       const { lastInsertRowid } = this.db
         .prepare(
-          `INSERT INTO deliveries (delivery_id, provider, event, repo, received_at, remote_addr, status_code, outcome, message, headers, body, body_truncated)
-           VALUES (@delivery_id, @provider, @event, @repo, @received_at, @remote_addr, @status_code, @outcome, @message, @headers, @body, @body_truncated)`,
+          `INSERT INTO deliveries (delivery_id, provider, event, repo, received_at, remote_addr, status_code, outcome, message, headers, body, body_truncated, redelivery_of)
+           VALUES (@delivery_id, @provider, @event, @repo, @received_at, @remote_addr, @status_code, @outcome, @message, @headers, @body, @body_truncated, @redelivery_of)`,
         )
-        .run({ ...d, headers: JSON.stringify(d.headers), body_truncated: d.body_truncated ? 1 : 0 });
+        .run({ ...d, headers: JSON.stringify(d.headers), body_truncated: d.body_truncated ? 1 : 0, redelivery_of: d.redelivery_of ?? null });
       const id = Number(lastInsertRowid);
       const jobs = enqueue.map((e) => this.enqueue({ ...e, trigger: 'webhook', deliveries: [id] }).id);
+      for (const i of ignored) jobs.push(this.recordIgnoredJob(i, id));
       if (jobs.length > 0) this.db.prepare(`UPDATE deliveries SET jobs = ? WHERE id = ?`).run(JSON.stringify(jobs), id);
       return { id, jobs };
     })();
@@ -266,6 +281,22 @@ export class Store extends EventEmitter {
       this.emit('job', id);
       return { id, coalesced: queued !== undefined };
     })();
+  }
+
+  /** A job row born final in state `ignored` (a deleted ref): it shows in the job list and is never claimed. */
+  recordIgnoredJob(input: IgnoredJobInput, delivery: number | null): number {
+    const now = nowIso();
+    const id = Number(
+      this.db
+        .prepare(
+          `INSERT INTO jobs (repo, kind, ref, force, state, reason, trigger, created_at, updated_at, finished_at)
+           VALUES (@repo, 'deploy', @ref, 0, 'ignored', @reason, 'webhook', @now, @now, @now)`,
+        )
+        .run({ repo: input.repo, ref: input.ref, reason: input.reason, now }).lastInsertRowid,
+    );
+    if (delivery !== null) this.db.prepare(`INSERT OR IGNORE INTO job_deliveries (job_id, delivery) VALUES (?, ?)`).run(id, delivery);
+    this.emit('job', id);
+    return id;
   }
 
   /** Takes the repo's queued job when no job of the repo runs; null when there is none to take. */

@@ -29,11 +29,14 @@ export interface PushEvent {
   pusher: string | null;
 }
 
+/** A ping or test delivery: answered 200 `ping`, never deployed. */
 export interface PingEvent {
   kind: 'ping';
   provider: ProviderId;
   event: string;
   repository: RepoIdentity | null;
+  /** What made it a ping when the sender has no ping event ("Gitea test delivery: before equals after"). */
+  note?: string;
 }
 
 export interface IgnoredEvent {

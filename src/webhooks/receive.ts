@@ -7,7 +7,7 @@ import { ipAllowed } from './ip-allow.js';
 import { describeTracked, tracksRef } from './match-ref.js';
 import type { AuthResult, Provider, WebhookRequest } from './provider.js';
 import { PROVIDERS } from './providers/index.js';
-import { hintSha, type ParsedDelivery, type PushEvent, type RepoIdentity } from './push-event.js';
+import { hintSha, type ParsedDelivery, type PushEvent, type RefUpdate, type RepoIdentity } from './push-event.js';
 import { repoKey, urlEndsWithFullName } from './repo-url.js';
 
 /**
@@ -21,6 +21,13 @@ export interface EnqueueRequest {
   repo: RepoName;
   ref: string;
   hintSha: string | null;
+}
+
+/** A tracked ref that was deleted: shown in the job list as an `ignored` job, never run. */
+export interface IgnoredJob {
+  repo: RepoName;
+  ref: string;
+  reason: string;
 }
 
 export type OkStatus = 'queued' | 'ping' | 'ignored' | 'duplicate';
@@ -37,6 +44,7 @@ export interface Decision {
   event: string | null;
   repos: RepoName[];
   enqueue: EnqueueRequest[];
+  ignoredJobs: IgnoredJob[];
 }
 
 export interface ReceiveDeps {
@@ -44,6 +52,13 @@ export interface ReceiveDeps {
   now: Date;
   /** Whether this sender's delivery id was already accepted once. */
   isDuplicate(provider: ProviderId, deliveryId: string): boolean;
+  /**
+   * An operator's redelivery of a stored delivery (`POST /api/deliveries/:id/redeliver`):
+   * the sender is the one recorded, and the duplicate check, allow_ips and signature are
+   * skipped on purpose: the operator is authenticated, and the stored signature headers
+   * are redacted so they could not be checked anyway.
+   */
+  redelivery?: { provider: ProviderId | null };
 }
 
 interface Partial {
@@ -62,11 +77,15 @@ function fail(code: ErrorCode, message: string, p: Partial, req: WebhookRequest)
     event: p.provider?.eventName(req) ?? null,
     repos: p.repos,
     enqueue: [],
+    ignoredJobs: [],
   };
 }
 
-function detect(req: WebhookRequest, allowed: readonly ProviderId[] | undefined): Provider | null {
-  return PROVIDERS.find((p) => (allowed === undefined || allowed.includes(p.id)) && p.detect(req)) ?? null;
+/** Every sender whose headers/body this delivery matches, in registry order. */
+function detect(req: WebhookRequest, allowed: readonly ProviderId[] | undefined, deps: ReceiveDeps): Provider[] {
+  const forced = deps.redelivery?.provider;
+  if (forced) return PROVIDERS.filter((p) => p.id === forced && (allowed === undefined || allowed.includes(p.id)));
+  return PROVIDERS.filter((p) => (allowed === undefined || allowed.includes(p.id)) && p.detect(req));
 }
 
 function unknownSender(allowed: readonly ProviderId[] | undefined): string {
@@ -74,22 +93,33 @@ function unknownSender(allowed: readonly ProviderId[] | undefined): string {
   return `the headers match no known sender (accepted here: ${names.join(', ')})`;
 }
 
-function authenticate(provider: Provider, repo: RepoConfig, req: WebhookRequest, now: Date): AuthResult {
+function authenticate(provider: Provider, repo: RepoConfig, req: WebhookRequest, deps: ReceiveDeps): AuthResult {
+  if (deps.redelivery) return { ok: true, method: 'redelivery by an operator' };
   if (repo.allow_ips && !ipAllowed(req.remoteAddress, repo.allow_ips)) {
     return { ok: false, code: 'signature_mismatch', problem: 'ip' };
   }
   if (repo.secret === null) return { ok: true, method: 'none (insecure)' };
-  return provider.authenticate(req, repo.secret, now);
+  return provider.authenticate(req, repo.secret, deps.now);
+}
+
+/** A wrong credential says more than a missing one: it is the failure to report. */
+function worse(a: Decision | null, b: Decision): Decision {
+  return a === null || (a.status === 401 && b.status === 403) ? b : a;
 }
 
 function authFailure(result: Extract<AuthResult, { ok: false }>, repo: RepoConfig, req: WebhookRequest, p: Partial): Decision {
   if (result.problem === 'ip') {
     return fail('ip_not_allowed', `address ${req.remoteAddress} is not in allow_ips of repo ${repo.name}`, p, req);
   }
-  const message =
-    result.code === 'signature_mismatch' || result.code === 'token_mismatch'
-      ? `${result.problem}: the signature does not match the secret of repo ${repo.name}`
-      : `${result.problem} (repo ${repo.name} has a secret, so deliveries must be signed)`;
+  const what = result.code === 'token_mismatch' ? 'token' : 'signature';
+  let message: string;
+  if (result.code === 'signature_missing' || result.code === 'token_missing') {
+    message = `${result.problem} (repo ${repo.name} has a secret, so deliveries must carry ${what === 'token' ? 'it' : 'a signature'})`;
+  } else if (result.problem.endsWith(' does not match')) {
+    message = `${result.problem} the secret of repo ${repo.name}`;
+  } else {
+    message = `${result.problem}: the ${what} does not match the secret of repo ${repo.name}`;
+  }
   return fail(result.code, message, p, req);
 }
 
@@ -106,34 +136,54 @@ function isDecision(x: ParsedDelivery | Decision): x is Decision {
   return 'status' in x;
 }
 
-/** Decides for `POST /hooks/:repo`. */
+/**
+ * Decides for `POST /hooks/:repo`. When several senders match the delivery (a token on the
+ * URL matches the generic sender too), the first whose authentication passes is the one.
+ */
 export function receiveForRepo(req: WebhookRequest, repoName: string, deps: ReceiveDeps): Decision {
   const repo = deps.config.repos.get(repoName as RepoName);
   const p: Partial = { provider: null, repos: [] };
   if (!repo) return fail('unknown_repo', `no repo named "${repoName.slice(0, 100)}" is configured`, p, req);
   p.repos = [repo.name];
-  const provider = detect(req, repo.providers);
-  if (!provider) return fail('unknown_sender', unknownSender(repo.providers), p, req);
-  p.provider = provider;
-  const auth = authenticate(provider, repo, req, deps.now);
-  if (!auth.ok) return authFailure(auth, repo, req, p);
-  const dup = duplicate(provider, req, deps, p);
-  if (dup) return dup;
-  const parsed = parse(provider, req, p);
-  if (isDecision(parsed)) return parsed;
-  return decide(parsed, [repo], req, p);
+  const providers = detect(req, repo.providers, deps);
+  if (providers.length === 0) return fail('unknown_sender', unknownSender(repo.providers), p, req);
+  let failure: Decision | null = null;
+  for (const provider of providers) {
+    const auth = authenticate(provider, repo, req, deps);
+    if (!auth.ok) {
+      failure = worse(failure, authFailure(auth, repo, req, { ...p, provider }));
+      continue;
+    }
+    p.provider = provider;
+    const dup = duplicate(provider, req, deps, p);
+    if (dup) return dup;
+    const parsed = parse(provider, req, p);
+    if (isDecision(parsed)) return parsed;
+    return decide(parsed, [repo], req, p);
+  }
+  return failure as Decision;
 }
 
 /** Decides for `POST /hooks`: the repo is the one the payload names and whose secret verifies it. */
 export function receiveAny(req: WebhookRequest, deps: ReceiveDeps): Decision {
   const p: Partial = { provider: null, repos: [] };
-  const provider = detect(req, undefined);
-  if (!provider) return fail('unknown_sender', unknownSender(undefined), p, req);
-  p.provider = provider;
+  const providers = detect(req, undefined, deps);
+  if (providers.length === 0) return fail('unknown_sender', unknownSender(undefined), p, req);
+  let failure: Decision | null = null;
+  for (const provider of providers) {
+    const result = receiveAnyAs(provider, req, deps);
+    if (result.ok) return result;
+    failure = failure === null ? result : worse(failure, result);
+  }
+  return failure as Decision;
+}
+
+function receiveAnyAs(provider: Provider, req: WebhookRequest, deps: ReceiveDeps): Decision {
+  const p: Partial = { provider, repos: [] };
   const parsed = parse(provider, req, p);
   if (isDecision(parsed)) return parsed;
   const identity = parsed.repository;
-  if (identity === null) {
+  if (identity === null || (identity.fullName === null && identity.urls.length === 0)) {
     return fail('no_push_data', 'the payload names no repository; use /hooks/REPO for this sender', p, req);
   }
   const candidates = [...deps.config.repos.values()].filter(
@@ -145,11 +195,9 @@ export function receiveAny(req: WebhookRequest, deps: ReceiveDeps): Decision {
   const passed: RepoConfig[] = [];
   let firstFailure: Decision | null = null;
   for (const repo of candidates) {
-    const auth = authenticate(provider, repo, req, deps.now);
+    const auth = authenticate(provider, repo, req, deps);
     if (auth.ok) passed.push(repo);
-    else if (firstFailure === null || (firstFailure.status === 401 && auth.code !== 'signature_missing' && auth.code !== 'token_missing')) {
-      firstFailure = authFailure(auth, repo, req, { ...p, repos: [repo.name] });
-    }
+    else firstFailure = worse(firstFailure, authFailure(auth, repo, req, { ...p, repos: [repo.name] }));
   }
   if (passed.length === 0) return firstFailure as Decision;
   p.repos = passed.map((r) => r.name);
@@ -159,19 +207,20 @@ export function receiveAny(req: WebhookRequest, deps: ReceiveDeps): Decision {
 }
 
 function duplicate(provider: Provider, req: WebhookRequest, deps: ReceiveDeps, p: Partial): Decision | null {
+  if (deps.redelivery) return null;
   const id = provider.deliveryId(req);
   if (id === null || !deps.isDuplicate(provider.id, id)) return null;
-  return ok(200, 'duplicate', `delivery ${id} was already received; nothing queued`, provider, req, p.repos, []);
+  return ok(200, 'duplicate', `delivery ${id.slice(0, 200)} was already received; nothing queued`, provider, req, p.repos, []);
 }
 
-function ok(status: number, outcome: OkStatus, message: string, provider: Provider, req: WebhookRequest, repos: RepoName[], enqueue: EnqueueRequest[]): Decision {
-  return { status, ok: true, outcome, message, provider: provider.id, deliveryId: provider.deliveryId(req), event: provider.eventName(req), repos, enqueue };
+function ok(status: number, outcome: OkStatus, message: string, provider: Provider, req: WebhookRequest, repos: RepoName[], enqueue: EnqueueRequest[], ignoredJobs: IgnoredJob[] = []): Decision {
+  return { status, ok: true, outcome, message, provider: provider.id, deliveryId: provider.deliveryId(req), event: provider.eventName(req), repos, enqueue, ignoredJobs };
 }
 
 function decide(parsed: ParsedDelivery, repos: RepoConfig[], req: WebhookRequest, p: Partial): Decision {
   const provider = p.provider as Provider;
   const names = repos.map((r) => r.name);
-  if (parsed.kind === 'ping') return ok(200, 'ping', `${provider.title} ping received; pushes will be deployed`, provider, req, names, []);
+  if (parsed.kind === 'ping') return ok(200, 'ping', parsed.note ?? `${provider.title} ping received; pushes will be deployed`, provider, req, names, []);
   if (parsed.kind === 'ignored') return ok(200, 'ignored', parsed.reason, provider, req, names, []);
   return decidePush(parsed, repos, req, p);
 }
@@ -183,19 +232,23 @@ function decidePush(push: PushEvent, repos: RepoConfig[], req: WebhookRequest, p
     if (problem) return fail('no_push_data', `ref "${u.ref.slice(0, 200)}" is not a valid git ref name: it ${problem}`, p, req);
   }
   const enqueue: EnqueueRequest[] = [];
+  const ignoredJobs: IgnoredJob[] = [];
   const notes: string[] = [];
   for (const repo of repos) {
-    // Newest matching update wins: later entries in a delivery are later ref changes.
+    // One job per repo, for the newest matching update: later entries in a delivery are later ref changes.
     const live = push.updates.filter((u) => tracksRef(repo, u.ref));
     const update = live.filter((u) => !u.deleted).at(-1);
     if (update) enqueue.push({ repo: repo.name, ref: update.ref, hintSha: hintSha(update) });
-    else if (live.length > 0) notes.push(`${live.map((u) => u.ref).join(', ')} was deleted; a deleted ref never deploys`);
-    else notes.push(`${push.updates.map((u) => u.ref).join(', ')} is not tracked by repo ${repo.name} (${describeTracked(repo)})`);
+    else if (live.length > 0) {
+      const reason = `${live.map((u) => u.ref).join(', ')} was deleted; a deleted ref never deploys`;
+      notes.push(reason);
+      ignoredJobs.push({ repo: repo.name, ref: (live.at(-1) as RefUpdate).ref, reason });
+    } else notes.push(`${push.updates.map((u) => u.ref).join(', ')} is not tracked by repo ${repo.name} (${describeTracked(repo)})`);
   }
   const names = repos.map((r) => r.name);
-  if (enqueue.length === 0) return ok(200, 'ignored', notes.join('; '), provider, req, names, []);
+  if (enqueue.length === 0) return ok(200, 'ignored', notes.join('; '), provider, req, names, [], ignoredJobs);
   const what = enqueue.map((e) => `${e.repo} ${e.ref}`).join(', ');
-  return ok(202, 'queued', `deploy queued for ${what}`, provider, req, names, enqueue);
+  return ok(202, 'queued', `deploy queued for ${what}`, provider, req, names, enqueue, ignoredJobs);
 }
 
 function identityMatches(identity: RepoIdentity, configuredUrl: string): boolean {

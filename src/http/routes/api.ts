@@ -5,6 +5,10 @@ import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
 import { repoStatus } from '../../jobs/status.js';
 import { enqueueManual, enqueueRollback } from '../../jobs/manual.js';
+import { parseRepoName } from '../../lib/ids.js';
+import { receiveAny, receiveForRepo } from '../../webhooks/receive.js';
+import type { ProviderId } from '../../config/schema.js';
+import { recordDecision } from './hooks.js';
 
 /** JSON API for the CLI and the dashboard; every route wants `Authorization: Bearer TOKEN`. */
 
@@ -94,5 +98,33 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     const d = deps.store.getDelivery(intParam(req.params.id, 'delivery id'));
     if (!d) throw new AppError('not_found', `no delivery ${req.params.id}`);
     return { ok: true, delivery: { ...d, body: d.body.toString('utf8') } };
+  });
+
+  /**
+   * Re-runs a stored delivery through the pipeline on purpose (a sender that keeps its
+   * delivery id on redelivery, like GitHub, would otherwise be a duplicate). The operator is
+   * authenticated by the bearer token and the stored signature headers are redacted, so the
+   * duplicate check, allow_ips and the signature are skipped. The result is a new ledger row
+   * with `redelivery_of` set, and the answer is a hook's.
+   */
+  app.post<{ Params: { id: string } }>('/api/deliveries/:id/redeliver', async (req, reply) => {
+    const id = intParam(req.params.id, 'delivery id');
+    const d = deps.store.getDelivery(id);
+    if (!d) throw new AppError('not_found', `no delivery ${req.params.id}`);
+    if (d.body_truncated) {
+      throw new AppError('conflict', `delivery ${id} cannot be redelivered: its body was not stored whole (rejected deliveries keep at most 64 KiB, and bodies over body_limit none)`);
+    }
+    const raw = { headers: d.headers, rawBody: d.body, query: {}, remoteAddress: req.ip };
+    const receiveDeps = {
+      config: deps.config,
+      now: deps.now?.() ?? new Date(),
+      isDuplicate: () => false,
+      redelivery: { provider: d.provider as ProviderId | null },
+    };
+    const repos = (d.repo ?? '').split(',').filter((r) => r !== '');
+    const single = repos.length === 1 && parseRepoName(repos[0] as string) !== null ? (repos[0] as string) : null;
+    const decision = single !== null ? receiveForRepo(raw, single, receiveDeps) : receiveAny(raw, receiveDeps);
+    const out = recordDecision(deps, req.log, decision, raw, d.headers, { repoParam: single ?? undefined, redeliveryOf: id });
+    return reply.code(out.status).send({ ...out.body, redelivery_of: id });
   });
 }

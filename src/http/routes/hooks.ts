@@ -6,7 +6,19 @@ import type { WebhookRequest } from '../../webhooks/provider.js';
 import { sendError } from '../reply.js';
 
 /** Headers never stored in the ledger as sent: credentials and MACs (a MAC invites offline guessing of a weak secret). */
-const REDACT = new Set(['authorization', 'cookie', 'x-gitlab-token', 'x-autopull-token', 'x-hub-signature', 'x-hub-signature-256', 'x-gitea-signature', 'x-gogs-signature', 'x-forgejo-signature', 'webhook-signature']);
+const REDACT = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-gitlab-token',
+  'x-autopull-token',
+  'x-hub-signature',
+  'x-hub-signature-256',
+  'x-gitea-signature',
+  'x-gogs-signature',
+  'x-forgejo-signature',
+  'webhook-signature',
+]);
 /** What is kept of a rejected delivery's body: enough to debug, too little to fill the disk. */
 const REJECTED_BODY_LIMIT = 64 * 1024;
 
@@ -54,7 +66,24 @@ export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, statu
   }
 }
 
-function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest): FastifyReply {
+export interface Recorded {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Records a decision in the ledger (headers with secrets redacted; the query string, which
+ * may hold a token, is never stored) and queues its jobs in one transaction, then kicks
+ * the worker. Returns the answer to send, the same for a hook and for a redelivery.
+ */
+export function recordDecision(
+  deps: AppDeps,
+  log: FastifyRequest['log'],
+  decision: Decision,
+  raw: WebhookRequest,
+  headers: Record<string, string>,
+  opts: { repoParam?: string; redeliveryOf?: number } = {},
+): Recorded {
   const deliveryId = decision.deliveryId ?? randomUUID();
   const body = decision.ok ? raw.rawBody : raw.rawBody.subarray(0, REJECTED_BODY_LIMIT);
   const { jobs } = deps.store.recordDelivery(
@@ -62,23 +91,30 @@ function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decisio
       delivery_id: deliveryId,
       provider: decision.provider,
       event: decision.event,
-      repo: decision.repos.join(',') || ((req.params as { repo?: string }).repo ?? null),
+      repo: decision.repos.join(',') || (opts.repoParam ?? null),
       received_at: (deps.now?.() ?? new Date()).toISOString(),
       remote_addr: raw.remoteAddress,
       status_code: decision.status,
       outcome: decision.outcome,
       message: decision.message,
-      headers: storedHeaders(req.headers),
+      headers,
       body,
       body_truncated: body.length < raw.rawBody.length,
+      redelivery_of: opts.redeliveryOf ?? null,
     },
     decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha })),
+    decision.ignoredJobs,
   );
   // After the commit: the worker runs the job once this answer is on its way.
   for (const e of decision.enqueue) setImmediate(() => deps.kick(e.repo));
-  req.log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, jobs }, decision.message);
-  if (!decision.ok) return reply.code(decision.status).send({ ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId });
-  return reply.code(decision.status).send({ ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message });
+  log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, jobs, redelivery_of: opts.redeliveryOf }, decision.message);
+  if (!decision.ok) return { status: decision.status, body: { ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId } };
+  return { status: decision.status, body: { ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message } };
+}
+
+function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest): FastifyReply {
+  const out = recordDecision(deps, req.log, decision, raw, storedHeaders(req.headers), { repoParam: (req.params as { repo?: string }).repo });
+  return reply.code(out.status).send(out.body);
 }
 
 export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
