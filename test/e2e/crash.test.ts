@@ -25,7 +25,7 @@ test('kill -9 of the server while a build runs, then a restart: the work finishe
   const r2 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v2, cloneUrl: p.remote }), p.secret));
   const killedJob = (r2.body.jobs as number[])[0] as number;
   await waitForJobs(first.url, p.token, (jobs) => jobs.some((j) => j.id === killedJob && j.state === 'running'));
-  await first.waitFor(/"msg":"build: if/);
+  await first.waitFor(new RegExp(`"job":${killedJob},[^\n]*"msg":"build: if`));
   await first.kill9();
 
   // Dead server: current still points at the complete old release.
