@@ -2,6 +2,8 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/log.js';
 import { errorMessage } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
+import { killProcessesInside } from '../lib/orphans.js';
+import { join } from 'node:path';
 import { layout } from '../deploy/releases.js';
 import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
 import { runRollback } from '../deploy/rollback.js';
@@ -34,6 +36,12 @@ export class Worker {
     const interrupted = this.store.recoverInterrupted((pid) => pid !== this.pid && isAlive(pid));
     for (const job of interrupted) {
       if (job.child_pid) killGroup(job.child_pid, 'SIGKILL');
+      const repo = this.config.repos.get(job.repo as never);
+      if (repo?.deploy && job.release) {
+        // A build whose pid never reached the store (killed right after the spawn) still runs there.
+        const killed = killProcessesInside(join(repo.deploy.path, 'releases', job.release));
+        if (killed > 0) this.logger.warn({ job: job.id }, `killed ${killed} leftover process(es) of the interrupted job`);
+      }
       this.logger.warn({ job: job.id, repo: job.repo }, 'job was interrupted by a stop of autopull; queued again');
     }
     for (const repo of this.config.repos.values()) {

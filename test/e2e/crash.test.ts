@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { serve } from '../helpers/cli.js';
 import { githubDelivery, githubPush, post } from '../helpers/github.js';
-import { allFinal, api, waitForJob, waitForJobs, type ApiJob } from '../helpers/api.js';
+import { allFinal, api, waitForJob, waitForJobs, waitForLog, type ApiJob } from '../helpers/api.js';
 
 test('kill -9 of the server while a build runs, then a restart: the work finishes and current is on a complete release', async (t) => {
   // Commits with a `gate` file block their build on a FIFO until the test writes to it.
@@ -25,7 +25,8 @@ test('kill -9 of the server while a build runs, then a restart: the work finishe
   const r2 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v2, cloneUrl: p.remote }), p.secret));
   const killedJob = (r2.body.jobs as number[])[0] as number;
   await waitForJobs(first.url, p.token, (jobs) => jobs.some((j) => j.id === killedJob && j.state === 'running'));
-  await first.waitFor(new RegExp(`"job":${killedJob},[^\n]*"msg":"build: if`));
+  // The build itself says it is waiting (so it has started, whatever the store knows of it).
+  await waitForLog(first.url, p.token, killedJob, /^waiting$/);
   await first.kill9();
 
   // Dead server: current still points at the complete old release.

@@ -37,3 +37,14 @@ export async function waitForJob(url: string, token: string, id: number, timeout
   const jobs = await waitForJobs(url, token, (js) => js.some((j) => j.id === id && FINAL.has(j.state)), timeoutMs);
   return jobs.find((j) => j.id === id) as ApiJob;
 }
+
+/** Waits until the job's log has a line matching `re` (checked every 50 ms, bounded). */
+export async function waitForLog(url: string, token: string, id: number, re: RegExp, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { lines } = await api<{ lines: { line: string }[] }>(url, token, `/api/jobs/${id}/log`);
+    if (lines.some((l) => re.test(l.line))) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${re} in job ${id}'s log`);
+    await delay(50);
+  }
+}
