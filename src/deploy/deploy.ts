@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Config, RepoConfig } from '../config/load.js';
 import type { Store } from '../jobs/store.js';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
+import { ShutdownError } from '../lib/errors.js';
 import { isGlob } from '../lib/glob.js';
 import { ensureCache, fetchAll, materialise, resolveCommit } from '../vcs/git.js';
 import type { JobContext, JobResult } from './context.js';
@@ -110,6 +111,7 @@ export async function gate(ctx: JobContext, l: Layout, g: GoLive): Promise<void>
   try {
     await goLive(ctx, l, g);
   } catch (err) {
+    if (ctx.signal.reason instanceof ShutdownError) throw err;
     if (err instanceof GateError && err.health) {
       ctx.store.markBad(ctx.repo.name, g.sha, `job ${ctx.job.id}: ${err.message}`, ctx.job.id);
       ctx.log('error', `${shortSha(g.sha)} is now marked bad: it will not be deployed again automatically`);

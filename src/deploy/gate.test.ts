@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rig, type Rig } from '../../test/helpers/rig.js';
+import { loadConfig } from '../config/load.js';
+import { Worker } from '../jobs/worker.js';
+import { enqueueManual } from '../jobs/manual.js';
+import { silentLogger } from '../lib/log.js';
 import { backend } from '../../test/helpers/backend.js';
 
 /**
@@ -162,3 +166,39 @@ test('killed inside the gate: the next job runs the checks again for the release
   assert.equal(r.current(), `releases/${first.release}`);
   assert.ok(r.store.getBad('site', second.target_sha as string));
 });
+
+test('stopping autopull during probation is no verdict: the release stays current and the next start finishes its checks', async (t) => {
+  const r = await appRig(t, (url) => `      health: { url: ${JSON.stringify(url)}, timeout: 1s, interval: 20ms }\n      probation: 30s\n`);
+  r.p.pushCommit({ v: '1', health: 'ok' });
+  const worker = new Worker(r.config, r.store, silentLogger());
+  const { id } = enqueueManual(r.config, r.store, 'site', undefined, false);
+  const inProbation = new Promise<void>((resolve) => {
+    const onLog = (l: { job_id: number; line: string }) => {
+      if (l.job_id === id && l.line.startsWith('probation')) {
+        r.store.off('log', onLog);
+        resolve();
+      }
+    };
+    r.store.on('log', onLog);
+  });
+  worker.kick('site');
+  await inProbation;
+  await worker.stop(0);
+  const job = r.store.getJob(id);
+  assert.equal(job?.state, 'interrupted');
+  assert.equal(r.current(), `releases/${job?.release}`, 'not reverted');
+  assert.equal(r.store.getRelease('site', job?.release as string)?.state, 'switching');
+  const shortProbation = loadConfigWith(r, 'probation: 30s', 'probation: 100ms');
+  const next = new Worker(shortProbation, r.store, silentLogger());
+  next.recover();
+  await next.idle();
+  const [retry] = r.store.listJobs({ repo: 'site', limit: 1 });
+  assert.equal(retry?.retry_of, id);
+  assert.equal(retry?.state, 'succeeded', r.log(retry as never));
+  assert.equal(r.store.getRelease('site', job?.release as string)?.state, 'live');
+});
+
+function loadConfigWith(r: Rig, from: string, to: string) {
+  writeFileSync(r.p.configFile, readFileSync(r.p.configFile, 'utf8').replace(from, to));
+  return loadConfig(r.p.configFile);
+}

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorMessage } from '../lib/errors.js';
+import { errorMessage, ShutdownError } from '../lib/errors.js';
 import { formatMs } from '../lib/exec.js';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
 import type { JobContext } from './context.js';
@@ -78,6 +78,9 @@ export async function goLive(ctx: JobContext, l: Layout, g: GoLive): Promise<voi
       }
     }
   } catch (err) {
+    // Stopping autopull is no verdict on the release: it stays `switching`, and the next
+    // start runs the gate again for it.
+    if (ctx.signal.reason instanceof ShutdownError) throw err;
     await switchBack(ctx, l, g);
     throw err;
   }

@@ -1,6 +1,6 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/log.js';
-import { errorMessage } from '../lib/errors.js';
+import { errorMessage, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { killProcessesInside } from '../lib/orphans.js';
 import { join } from 'node:path';
@@ -143,12 +143,6 @@ export class Worker {
       clearTimeout(timer);
       this.running.delete(job.id);
     }
-  }
-}
-
-class ShutdownError extends Error {
-  constructor() {
-    super('autopull is stopping');
   }
 }
 

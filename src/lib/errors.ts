@@ -59,3 +59,11 @@ export class ConfigError extends Error {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The reason a job is aborted when autopull stops: the job is queued again, not failed. */
+export class ShutdownError extends Error {
+  override name = 'ShutdownError';
+  constructor() {
+    super('autopull is stopping');
+  }
+}
