@@ -1,9 +1,10 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, RepoConfig } from '../config/load.js';
 import type { Store } from '../jobs/store.js';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
 import { ShutdownError } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact.js';
 import { isGlob } from '../lib/glob.js';
 import { ensureCache, fetchAll, materialise, resolveCommit } from '../vcs/git.js';
 import type { JobContext, JobResult } from './context.js';
@@ -39,14 +40,14 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   const ref = ctx.job.ref ?? defaultRef(ctx.repo);
   if (ref === null) throw new Error(`repo ${ctx.repo.name} tracks only branch globs; give a ref (autopull deploy ${ctx.repo.name} --ref BRANCH)`);
 
-  await step(ctx, `fetch ${ctx.repo.url}`, async () => {
+  await step(ctx, `fetch ${redactUrl(ctx.repo.url)}`, async () => {
     await ensureCache(cache);
     await fetchAll(cache, ctx.repo.url, { signal: ctx.signal, onLine: (s, t) => ctx.log(s, t) });
   });
 
   const sha = await step(ctx, `resolve ${ref}`, async () => {
     const resolved = await resolveCommit(cache, ref);
-    if (resolved === null) throw new Error(`${ref} does not exist at ${ctx.repo.url} after the fetch`);
+    if (resolved === null) throw new Error(`${ref} does not exist at ${redactUrl(ctx.repo.url)} after the fetch`);
     ctx.store.updateJob(ctx.job.id, { target_sha: resolved });
     if (ctx.job.hint_sha && !resolved.startsWith(ctx.job.hint_sha.toLowerCase())) {
       ctx.log('info', `the delivery said ${shortSha(ctx.job.hint_sha)} but ${ref} is at ${shortSha(resolved)} on the remote; deploying ${shortSha(resolved)}`);
@@ -61,7 +62,10 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   const previousSha = previousRow?.sha ?? null;
   const previousMatches = previous !== null && (previousSha !== null ? previousSha === sha : releaseShortSha(previous) === shortSha(sha));
   if (previous !== null && previousRow?.state === 'switching') {
-    return finishInterruptedGate(ctx, l, previous, previousRow.sha, ref);
+    const finished = await finishInterruptedGate(ctx, l, previous, previousRow.sha, ref);
+    // A push that came in meanwhile (merged into this job) still has to be deployed.
+    if (previousRow.sha === sha) return finished;
+    ctx.log('info', `${finished.reason}; now deploying ${shortSha(sha)}`);
   }
   if (previousMatches && !ctx.job.force) {
     return { state: 'skipped', reason: `${shortSha(sha)} is already live (release ${previous})`, release: previous };
@@ -127,7 +131,10 @@ export async function gate(ctx: JobContext, l: Layout, g: GoLive): Promise<void>
  * the last good release as the one to go back to, before anything else.
  */
 export async function finishInterruptedGate(ctx: JobContext, l: Layout, release: ReleaseId, sha: string, ref: string): Promise<JobResult> {
-  const before = ctx.store.listReleases(ctx.repo.name).find((r) => r.id !== release && (r.state === 'ready' || r.state === 'live')) ?? null;
+  const rows = ctx.store.listReleases(ctx.repo.name);
+  const recorded = rows.find((r) => r.id === ctx.store.getRelease(ctx.repo.name, release)?.previous && r.state !== 'failed' && existsSync(join(l.releases, r.id)));
+  // Releases made before `previous` was recorded: the newest good one.
+  const before = recorded ?? rows.find((r) => r.id !== release && (r.state === 'ready' || r.state === 'live')) ?? null;
   ctx.log('info', `release ${release} went live without finishing its checks (autopull stopped); running them again`);
   ctx.store.updateJob(ctx.job.id, { release });
   await gate(ctx, l, { release, sha, ref, previous: (before?.id as ReleaseId | undefined) ?? null, previousSha: before?.sha ?? null });

@@ -53,6 +53,7 @@ export async function goLive(ctx: JobContext, l: Layout, g: GoLive): Promise<voi
 
   // `switching` before the link moves: if we die inside the gate, the next job finds current on
   // a `switching` release and runs the gate again instead of calling it live.
+  ctx.store.setReleasePrevious(ctx.repo.name, g.release, g.previous === g.release ? null : g.previous);
   ctx.store.setReleaseState(ctx.repo.name, g.release, 'switching');
   if (g.previous && g.previous !== g.release) ctx.store.setReleaseState(ctx.repo.name, g.previous, 'ready');
   await step(ctx, `switch current -> releases/${g.release}`, () => switchCurrent(l, g.release));

@@ -241,3 +241,31 @@ test('the API wants the bearer token', async (t) => {
   assert.equal(bad.statusCode, 400);
   assert.equal((await f.app.inject({ method: 'GET', url: '/healthz' })).json().ok, true);
 });
+
+test('the API token cannot be skipped with a percent-encoded path', async (t) => {
+  const f = await fixture(t);
+  for (const url of ['/%61pi/repos', '/%61%70%69/jobs', '/api/%72epos']) {
+    const res = await f.app.inject({ method: 'GET', url });
+    assert.ok(res.statusCode === 401 || res.statusCode === 404, `${url}: ${res.statusCode}`);
+  }
+  const post = await f.app.inject({ method: 'POST', url: '/%61pi/repos/blog/deploy', payload: '{}' });
+  assert.ok(post.statusCode === 401 || post.statusCode === 404, `deploy: ${post.statusCode}`);
+  assert.equal(f.store.listJobs().length, 0);
+});
+
+test('a delivery id is a duplicate only for the repo that accepted it', async (t) => {
+  const f = await fixture(t);
+  assert.equal((await send(f.app, '/hooks/other', githubDelivery('push', push('refs/heads/main', 'https://github.com/acme/other.git'), 'other-secret', { id: 'shared-id' }))).status, 202);
+  const blog = await send(f.app, '/hooks/blog', githubDelivery('push', push(), SECRET, { id: 'shared-id' }));
+  assert.equal(blog.status, 202, 'repo other cannot burn repo blog\'s delivery ids');
+});
+
+test('a delivery that failed authentication cannot be redelivered', async (t) => {
+  const f = await fixture(t);
+  await send(f.app, '/hooks/blog', githubDelivery('push', push(), 'forged'));
+  const [d] = f.store.listDeliveries();
+  const res = await f.app.inject({ method: 'POST', url: `/api/deliveries/${d?.id}/redeliver`, headers: { authorization: 'Bearer test-token-0123456789' } });
+  assert.equal(res.statusCode, 409);
+  assert.match(res.json().message, /failed authentication/);
+  assert.equal(f.store.listJobs().length, 0);
+});

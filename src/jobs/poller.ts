@@ -2,6 +2,7 @@ import type { Config, RepoConfig } from '../config/load.js';
 import { cacheDir } from '../deploy/deploy.js';
 import { tracksRef } from '../webhooks/match-ref.js';
 import { errorMessage } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact.js';
 import type { Logger } from '../lib/log.js';
 import { localRefs, lsRemote } from '../vcs/git.js';
 import type { Store } from './store.js';
@@ -55,11 +56,11 @@ export class Poller {
       const first = repo.branches.map((b) => `refs/heads/${b}`).find((r) => moved.includes(r));
       const ref = first ?? (moved[0] as string);
       const { id } = this.store.enqueue({ repo: repo.name, ref, hintSha: remote.get(ref) ?? null, trigger: 'poll' });
-      this.logger.info({ repo: repo.name, ref, job: id }, `poll: ${ref} moved at ${repo.url}; job ${id} queued`);
+      this.logger.info({ repo: repo.name, ref, job: id }, `poll: ${ref} moved at ${redactUrl(repo.url)}; job ${id} queued`);
       this.kick(repo.name);
       return id;
     } catch (err) {
-      this.logger.warn({ repo: repo.name }, `poll of ${repo.url} failed: ${errorMessage(err)}`);
+      this.logger.warn({ repo: repo.name }, `poll of ${redactUrl(repo.url)} failed: ${errorMessage(err)}`);
       return null;
     }
   }

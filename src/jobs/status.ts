@@ -1,4 +1,5 @@
 import type { Config } from '../config/load.js';
+import { redactUrl } from '../lib/redact.js';
 import { layout, readCurrent } from '../deploy/releases.js';
 import type { Job, Store } from './store.js';
 
@@ -22,7 +23,7 @@ export function repoStatus(config: Config, store: Store, only?: string): RepoSta
     const find = (pred: (j: Job) => boolean) => jobs.find(pred) ?? null;
     out.push({
       repo: repo.name,
-      url: repo.url,
+      url: redactUrl(repo.url),
       deploy_path: repo.deploy?.path ?? null,
       current: current ? { release: current, sha: store.getRelease(repo.name, current)?.sha ?? null } : null,
       running: find((j) => j.state === 'running'),

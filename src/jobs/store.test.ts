@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Store } from './store.js';
+import { isSameProcessAlive } from '../lib/proc.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 
 function open(t: { after(fn: () => unknown): void }): Store {
@@ -66,4 +67,36 @@ test('job logs keep their order per job', (t) => {
   store.appendLog(1, 'out', 'line');
   assert.deepEqual(store.logsAfter(1).map((l) => [l.seq, l.line]), [[1, 'fetch'], [2, 'line']]);
   assert.deepEqual(store.logsAfter(1, 1).map((l) => l.line), ['line']);
+});
+
+test('a running job whose owner pid now belongs to another process is recovered', (t) => {
+  const store = open(t);
+  store.enqueue({ repo: 'site', ref: null, hintSha: null, trigger: 'manual' });
+  // This test process's pid, but a start time it never had: the owner died, the pid was reused.
+  store.claim('site', process.pid, 'not-this-process');
+  const recovered = store.recoverInterrupted((pid, start) => isSameProcessAlive(pid, start));
+  assert.equal(recovered.length, 1);
+});
+
+test('recovery never overwrites a newer queued job: it only adds its deliveries', (t) => {
+  const store = open(t);
+  const old = store.enqueue({ repo: 'site', ref: 'refs/tags/v1', hintSha: 'a'.repeat(40), trigger: 'manual', force: true });
+  store.claim('site', 999_999, null);
+  const newer = store.enqueue({ repo: 'site', ref: 'refs/heads/main', hintSha: 'b'.repeat(40), trigger: 'webhook', deliveries: [5] });
+  store.recoverInterrupted(() => false);
+  const job = store.getJob(newer.id);
+  assert.equal(job?.ref, 'refs/heads/main');
+  assert.equal(job?.hint_sha, 'b'.repeat(40));
+  assert.equal(job?.force, false, 'a forced manual job does not lend its force to a later push');
+  assert.equal(store.getJob(old.id)?.state, 'interrupted');
+});
+
+test('a new push replaces the queued one entirely, force included', (t) => {
+  const store = open(t);
+  store.enqueue({ repo: 'a', ref: null, hintSha: null, trigger: 'manual' });
+  store.claim('a', process.pid);
+  const forced = store.enqueue({ repo: 'a', ref: 'refs/heads/main', hintSha: null, trigger: 'manual', force: true });
+  store.enqueue({ repo: 'a', ref: 'refs/heads/main', hintSha: 'c'.repeat(40), trigger: 'webhook' });
+  assert.equal(store.getJob(forced.id)?.force, false);
+  assert.equal(store.getJob(forced.id)?.trigger, 'webhook');
 });

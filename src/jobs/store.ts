@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { nowIso } from '../lib/time.js';
+import { processStartTime } from '../lib/proc.js';
 
 /**
  * The SQLite file under data_dir: deliveries, jobs, job logs, releases. SQL lives here and
@@ -35,6 +36,8 @@ export interface Job {
   started_at: string | null;
   finished_at: string | null;
   owner_pid: number | null;
+  /** The owner's start time (see lib/proc.ts): a reused pid is not the owner. */
+  owner_start: string | null;
   child_pid: number | null;
   retry_of: number | null;
   /** Kind-specific parameters (rollback: `{ to }`). */
@@ -92,6 +95,8 @@ export interface ReleaseRow {
   job_id: number | null;
   state: ReleaseState;
   created_at: string;
+  /** The release that was live when this one's go-live began: where a failed gate returns. */
+  previous?: string | null;
 }
 
 export interface EnqueueInput {
@@ -104,6 +109,12 @@ export interface EnqueueInput {
   deliveries?: number[];
   force?: boolean;
   retryOf?: number;
+  /**
+   * How to merge into a queued job of the same kind: `newer` (a new push: its ref, hint and
+   * force replace the queued ones) or `older` (work re-queued by recovery: the queued job is
+   * newer, so only the deliveries are added).
+   */
+  merge?: 'newer' | 'older';
 }
 
 const SCHEMA = `
@@ -191,6 +202,8 @@ export class Store extends EventEmitter {
     this.db.exec(SCHEMA);
     this.addColumnIfMissing('jobs', 'params', 'TEXT');
     this.addColumnIfMissing('deliveries', 'redelivery_of', 'INTEGER');
+    this.addColumnIfMissing('releases', 'previous', 'TEXT');
+    this.addColumnIfMissing('jobs', 'owner_start', 'TEXT');
     this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')`).run();
   }
 
@@ -227,12 +240,13 @@ export class Store extends EventEmitter {
   }
 
   /** A sender's delivery id counts as seen once it was accepted (2xx, not itself a duplicate). */
-  isDuplicate(provider: string, deliveryId: string): boolean {
-    return (
-      this.db
-        .prepare(`SELECT 1 FROM deliveries WHERE provider = ? AND delivery_id = ? AND status_code BETWEEN 200 AND 299 AND outcome != 'duplicate' LIMIT 1`)
-        .get(provider, deliveryId) !== undefined
+  isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
+    // Per repo: a sender trusted by repo A must not be able to burn repo B's future ids.
+    const stmt = this.db.prepare(
+      `SELECT 1 FROM deliveries WHERE provider = ? AND delivery_id = ? AND status_code BETWEEN 200 AND 299 AND outcome != 'duplicate'
+       AND (',' || COALESCE(repo, '') || ',') LIKE ('%,' || ? || ',%') LIMIT 1`,
     );
+    return repos.some((repo) => stmt.get(provider, deliveryId, repo) !== undefined);
   }
 
   listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {
@@ -262,9 +276,11 @@ export class Store extends EventEmitter {
       let id: number;
       if (queued) {
         id = queued.id;
-        this.db
-          .prepare(`UPDATE jobs SET ref = COALESCE(@ref, ref), hint_sha = @hint, force = MAX(force, @force), params = COALESCE(@params, params), updated_at = @now WHERE id = @id`)
-          .run({ id, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, params, now });
+        if (input.merge !== 'older') {
+          this.db
+            .prepare(`UPDATE jobs SET ref = COALESCE(@ref, ref), hint_sha = @hint, force = @force, params = COALESCE(@params, params), trigger = @trigger, updated_at = @now WHERE id = @id`)
+            .run({ id, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, params, trigger: input.trigger, now });
+        }
       } else {
         id = Number(
           this.db
@@ -300,14 +316,14 @@ export class Store extends EventEmitter {
   }
 
   /** Takes the repo's queued job when no job of the repo runs; null when there is none to take. */
-  claim(repo: string, ownerPid: number): Job | null {
+  claim(repo: string, ownerPid: number, ownerStart: string | null = processStartTime(ownerPid)): Job | null {
     const id = this.db.transaction(() => {
       const running = this.db.prepare(`SELECT 1 FROM jobs WHERE repo = ? AND state = 'running'`).get(repo);
       if (running) return null;
       const next = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND state = 'queued' ORDER BY id LIMIT 1`).get(repo) as { id: number } | undefined;
       if (!next) return null;
       const now = nowIso();
-      this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?, owner_pid = ? WHERE id = ?`).run(now, now, ownerPid, next.id);
+      this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?, owner_pid = ?, owner_start = ? WHERE id = ?`).run(now, now, ownerPid, ownerStart, next.id);
       return next.id;
     }).immediate();
     return id === null ? null : this.getJob(id);
@@ -351,15 +367,15 @@ export class Store extends EventEmitter {
    * marked so (a final state that says what happened) and its work queued again, merged
    * into the repo's queued job when there is one (that one is newer anyway).
    */
-  recoverInterrupted(isAlive: (pid: number) => boolean): Job[] {
+  recoverInterrupted(isAlive: (pid: number, start: string | null) => boolean): Job[] {
     const stale = (this.db.prepare(`SELECT * FROM jobs WHERE state = 'running'`).all() as Row[])
       .map((r) => toJob(r, []))
-      .filter((j) => j.owner_pid === null || !isAlive(j.owner_pid));
+      .filter((j) => j.owner_pid === null || !isAlive(j.owner_pid, j.owner_start));
     for (const job of stale) {
       this.db.transaction(() => {
         const deliveries = this.getJob(job.id)?.deliveries ?? [];
         this.finishJob(job.id, 'interrupted', `autopull stopped while this job ran (pid ${job.owner_pid ?? '?'}); queued again`);
-        this.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id });
+        this.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id, merge: 'older' });
       })();
     }
     return stale;
@@ -411,6 +427,10 @@ export class Store extends EventEmitter {
          ON CONFLICT (repo, id) DO UPDATE SET state = excluded.state`,
       )
       .run({ ...r, now: nowIso() });
+  }
+
+  setReleasePrevious(repo: string, id: string, previous: string | null): void {
+    this.db.prepare(`UPDATE releases SET previous = ? WHERE repo = ? AND id = ?`).run(previous, repo, id);
   }
 
   setReleaseState(repo: string, id: string, state: ReleaseState): void {

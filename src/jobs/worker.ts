@@ -3,6 +3,7 @@ import type { Logger } from '../lib/log.js';
 import { errorMessage, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { killProcessesInside } from '../lib/orphans.js';
+import { isSameProcessAlive } from '../lib/proc.js';
 import { join } from 'node:path';
 import { layout } from '../deploy/releases.js';
 import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
@@ -33,11 +34,12 @@ export class Worker {
    */
   recover(): Job[] {
     // Our own pid cannot own a running job yet: a restarted autopull may get its old pid back.
-    const interrupted = this.store.recoverInterrupted((pid) => pid !== this.pid && isAlive(pid));
+    const interrupted = this.store.recoverInterrupted((pid, start) => pid !== this.pid && isSameProcessAlive(pid, start));
     for (const job of interrupted) {
       if (job.child_pid) killGroup(job.child_pid, 'SIGKILL');
       const repo = this.config.repos.get(job.repo as never);
-      if (repo?.deploy && job.release) {
+      // Only a release that never went live: a live one's folder is where the app itself runs.
+      if (repo?.deploy && job.release && this.store.getRelease(job.repo, job.release)?.state === 'building') {
         // A build whose pid never reached the store (killed right after the spawn) still runs there.
         const killed = killProcessesInside(join(repo.deploy.path, 'releases', job.release));
         if (killed > 0) this.logger.warn({ job: job.id }, `killed ${killed} leftover process(es) of the interrupted job`);
@@ -131,7 +133,7 @@ export class Worker {
         ctx.log('error', 'autopull is stopping; the job will run again at the next start');
         this.store.db.transaction(() => {
           this.store.finishJob(job.id, 'interrupted', 'autopull stopped while this job ran; queued again');
-          this.store.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries: job.deliveries, force: job.force, retryOf: job.id });
+          this.store.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries: job.deliveries, force: job.force, retryOf: job.id, merge: 'older' });
         })();
       } else {
         const reason = ac.signal.aborted && ac.signal.reason instanceof Error ? `${ac.signal.reason.message}: ${errorMessage(err)}` : errorMessage(err);

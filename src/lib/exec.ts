@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { scrub } from './redact.js';
 
 /**
  * The one way autopull runs a process: argv only, never a shell built from data.
@@ -22,6 +23,8 @@ export interface RunOptions {
   display?: string;
   /** Treat these exit codes as success. */
   okCodes?: number[];
+  /** Strings (credentials) replaced by *** in error messages and in lines given to onLine. */
+  secrets?: readonly string[];
 }
 
 export interface RunResult {
@@ -110,7 +113,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       if (opts.onLine) {
         const lines = (partial[stream] + text).split('\n');
         partial[stream] = lines.pop() ?? '';
-        for (const line of lines) opts.onLine(stream, line.replace(/\r$/, ''));
+        for (const line of lines) opts.onLine(stream, scrub(line.replace(/\r$/, ''), opts.secrets ?? []));
       }
     };
     child.stdout.on('data', collect('out'));
@@ -123,15 +126,15 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.on('error', (err) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      reject(new ExecError(`${shown}: ${err.message}`, { code: null, stdout, stderr, timedOut, aborted }));
+      reject(new ExecError(scrub(`${shown}: ${err.message}`, opts.secrets ?? []), { code: null, stdout, stderr, timedOut, aborted }));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (opts.onLine) {
-        if (partial.out) opts.onLine('out', partial.out);
-        if (partial.err) opts.onLine('err', partial.err);
+        if (partial.out) opts.onLine('out', scrub(partial.out, opts.secrets ?? []));
+        if (partial.err) opts.onLine('err', scrub(partial.err, opts.secrets ?? []));
       }
       const exit = code ?? -1;
       if (!timedOut && !aborted && (exit === 0 || opts.okCodes?.includes(exit))) {
@@ -146,7 +149,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
             ? `killed by ${signal}`
             : `exit ${exit}`;
       const tail = lastLines(stderr || stdout, 5);
-      reject(new ExecError(`${shown}: ${why}${tail ? `: ${tail}` : ''}`, { code, stdout, stderr, timedOut, aborted }));
+      reject(new ExecError(scrub(`${shown}: ${why}${tail ? `: ${tail}` : ''}`, opts.secrets ?? []), { code, stdout, stderr, timedOut, aborted }));
     });
   });
 }

@@ -3,13 +3,14 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run, type RunOptions } from '../lib/exec.js';
 import { parseSha, type Sha } from '../lib/ids.js';
+import { urlSecrets } from '../lib/redact.js';
 
 /**
  * The only code that runs git. Caches are bare repositories under data_dir, fetched from the
  * configured url (never a payload's); every branch and tag is kept so that mirrors and tag
  * deploys can use them.
  */
-export type GitOptions = Pick<RunOptions, 'signal' | 'onLine' | 'onSpawn' | 'timeoutMs'>;
+export type GitOptions = Pick<RunOptions, 'signal' | 'onLine' | 'onSpawn' | 'timeoutMs' | 'secrets'>;
 
 export function gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
@@ -35,7 +36,7 @@ export async function ensureCache(cacheDir: string): Promise<void> {
 /** Fetches every branch and tag of `url` into the cache, pruning refs deleted at the source. */
 export async function fetchAll(cacheDir: string, url: string, opts: GitOptions = {}): Promise<void> {
   await ensureCache(cacheDir);
-  await git(['-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], opts);
+  await git(['-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { ...opts, secrets: urlSecrets(url) });
 }
 
 /** The commit `rev` names in the cache (tags peeled), or null when it names none. */
@@ -62,7 +63,7 @@ export async function materialise(cacheDir: string, sha: Sha, dir: string, opts:
 
 /** The remote's heads and tags (not peeled), cheaply: no objects are fetched. */
 export async function lsRemote(url: string, opts: GitOptions = {}): Promise<Map<string, string>> {
-  const res = await git(['ls-remote', '--heads', '--tags', '--', url], opts);
+  const res = await git(['ls-remote', '--heads', '--tags', '--', url], { ...opts, secrets: urlSecrets(url) });
   return parseRefList(res.stdout, /^([0-9a-f]{40,64})\t(refs\/\S+)$/);
 }
 

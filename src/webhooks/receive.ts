@@ -51,7 +51,7 @@ export interface ReceiveDeps {
   config: Config;
   now: Date;
   /** Whether this sender's delivery id was already accepted once. */
-  isDuplicate(provider: ProviderId, deliveryId: string): boolean;
+  isDuplicate(provider: ProviderId, deliveryId: string, repos: readonly RepoName[]): boolean;
   /**
    * An operator's redelivery of a stored delivery (`POST /api/deliveries/:id/redeliver`):
    * the sender is the one recorded, and the duplicate check, allow_ips and signature are
@@ -209,7 +209,7 @@ function receiveAnyAs(provider: Provider, req: WebhookRequest, deps: ReceiveDeps
 function duplicate(provider: Provider, req: WebhookRequest, deps: ReceiveDeps, p: Partial): Decision | null {
   if (deps.redelivery) return null;
   const id = provider.deliveryId(req);
-  if (id === null || !deps.isDuplicate(provider.id, id)) return null;
+  if (id === null || !deps.isDuplicate(provider.id, id, p.repos)) return null;
   return ok(200, 'duplicate', `delivery ${id.slice(0, 200)} was already received; nothing queued`, provider, req, p.repos, []);
 }
 

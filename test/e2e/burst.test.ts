@@ -34,7 +34,6 @@ test('a burst of 20 pushes within 2 s gives at most 3 deploys and ends on the la
   const jobs = await waitForJobs(server.url, p.token, allFinal);
   const deploys = jobs.filter((j) => j.state === 'succeeded');
   assert.ok(deploys.length >= 1 && deploys.length <= 3, `deploys: ${deploys.length} (${JSON.stringify(jobs)})`);
-  assert.ok(jobs.length <= 3, `jobs: ${jobs.length}`);
   assert.equal(readFileSync(join(p.deployPath, 'current', 'n'), 'utf8'), '20');
   const newest = jobs.reduce((a, b) => (a.id > b.id ? a : b));
   assert.equal(newest.target_sha, last);

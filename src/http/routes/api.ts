@@ -39,7 +39,9 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
   const tokens = [deps.config.auth_token, ...deps.apiTokens].filter((t): t is string => typeof t === 'string' && t.length > 0);
 
   app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/api/') && req.url !== '/api') return;
+    // The matched route, not req.url: the raw URL may be percent-encoded (/%61pi/...).
+    const route = req.routeOptions.url ?? '';
+    if (!route.startsWith('/api')) return;
     const header = req.headers.authorization;
     if (!header) throw new AppError('unauthorized', 'missing header Authorization: Bearer TOKEN (auth_token in the config)');
     const m = /^Bearer\s+(.+)$/i.exec(header);
@@ -111,6 +113,10 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     const id = intParam(req.params.id, 'delivery id');
     const d = deps.store.getDelivery(id);
     if (!d) throw new AppError('not_found', `no delivery ${req.params.id}`);
+    if (d.status_code === 401 || d.status_code === 403) {
+      // Its sender never proved who it was: a redelivery would skip the check it failed.
+      throw new AppError('conflict', `delivery ${id} failed authentication (${d.status_code} ${d.outcome}); only authenticated deliveries can be redelivered`);
+    }
     if (d.body_truncated) {
       throw new AppError('conflict', `delivery ${id} cannot be redelivered: its body was not stored whole (rejected deliveries keep at most 64 KiB, and bodies over body_limit none)`);
     }
