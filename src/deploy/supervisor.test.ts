@@ -41,11 +41,15 @@ test('a supervised app runs from its release with PORT, logs to its release log 
 });
 
 test('a crashing app is restarted with backoff and given up after max_restarts (state crashed)', async (t) => {
-  const { root, sup } = await setup(t);
+  const { root, sup } = await setup(t, { minUptimeMs: 3000, minBackoffMs: 50, maxBackoffMs: 150 });
   const dir = release(root, '20260101T000000-bbbbbbb', { version: '1', 'crash-after': '10' });
   const exits: AppExit[] = [];
   const spawns: number[] = [];
-  sup.on('exit', (e: AppExit) => exits.push(e));
+  const exitTimes: number[] = [];
+  sup.on('exit', (e: AppExit) => {
+    exits.push(e);
+    exitTimes.push(Date.now());
+  });
   sup.on('spawn', () => spawns.push(Date.now()));
   const crashed = once(sup, 'crashed');
   sup.start(dir, process.env);
@@ -54,9 +58,9 @@ test('a crashing app is restarted with backoff and given up after max_restarts (
   assert.equal(exits.length, 4, 'the first run and 3 restarts');
   assert.ok(exits.every((e) => e.crash && e.code === 1));
   assert.equal(spawns.length, 4);
-  const gaps = spawns.slice(1).map((s, i) => s - (spawns[i] as number));
-  // Backoff 20, 40, 80 ms after each crash (on top of the app's own run time): growing.
-  assert.ok((gaps[2] as number) > (gaps[0] as number), `gaps grow: ${gaps.join(', ')}`);
+  // The wait from each exit to the next start: 50, 100, then 150 ms (doubling, capped).
+  const waits = spawns.slice(1).map((s, i) => s - (exitTimes[i] as number));
+  [50, 100, 150].forEach((min, i) => assert.ok((waits[i] as number) >= min - 5 && (waits[i] as number) < min + 150, `waits: ${waits.join(', ')}`));
   assert.ok(!existsSync(sup.pidFile), 'a crashed app has no pid file');
 });
 
