@@ -95,3 +95,18 @@ test('durations and sizes as users write them', () => {
   assert.equal(parseSize('512kb'), 512 * 1024);
   assert.equal(parseSize('lots'), null);
 });
+
+test('deploy.start takes the supervisor keys with defaults; start with restart, or proxy, is refused', () => {
+  const repo = { url: 'https://x/y.git', insecure: true };
+  const ok = validateConfig({ repos: { a: { ...repo, deploy: { path: '/srv', start: 'node server.js', port: 3000, min_uptime: '2s', stop_timeout: 3 } } } }, {});
+  assert.ok(ok.ok, ok.ok ? '' : ok.problems.join('\n'));
+  if (ok.ok) {
+    const d = ok.config.repos.a?.deploy;
+    assert.deepEqual([d?.min_uptime, d?.max_restarts, d?.stop_timeout], [2000, 5, 3000]);
+  }
+  const both = validateConfig({ repos: { a: { ...repo, deploy: { path: '/srv', start: 'node s.js', restart: 'true', proxy: '127.0.0.1:3000' } } } }, {});
+  assert.equal(both.ok, false);
+  const problems = both.ok ? [] : both.problems;
+  assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.restart: give start')), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.proxy: not supported yet')), problems.join('\n'));
+});

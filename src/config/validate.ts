@@ -11,7 +11,6 @@ export type Validated = { ok: true; config: RawConfig } | { ok: false; problems:
 
 /** Keys in the SPEC that this version does not act on yet: refusing them beats ignoring them. */
 const NOT_YET: Record<string, string> = {
-  'deploy.start': 'supervised apps arrive with the safe-releases work; use deploy.restart for now',
   'deploy.proxy': 'the zero-downtime proxy is not built yet',
   mirror: 'mirroring is not built yet',
   notify: 'notifications are not built yet',
@@ -134,6 +133,9 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
         const [first, second] = key.split('.') as [string, string | undefined];
         const present = second === undefined ? repo[first] !== undefined : deploy !== null && typeof deploy === 'object' && deploy[second] !== undefined;
         if (present) problems.push(`${at}.${key}: not supported yet by this version (${why})`);
+      }
+      if (deploy !== null && typeof deploy === 'object' && deploy.start !== undefined && deploy.restart !== undefined) {
+        problems.push(`${at}.deploy.restart: give start (autopull supervises the app) or restart (an external command), not both`);
       }
       const health = deploy !== null && typeof deploy === 'object' ? (deploy.health as Record<string, unknown> | undefined) : undefined;
       if (health && typeof health.url === 'string' && !/^https?:\/\//i.test(health.url) && deploy?.port === undefined) {

@@ -1,5 +1,6 @@
 import type { Config, RepoConfig } from '../config/load.js';
 import type { Job, Store } from '../jobs/store.js';
+import type { Apps } from './apps.js';
 
 export interface JobContext {
   config: Config;
@@ -7,6 +8,8 @@ export interface JobContext {
   job: Job;
   store: Store;
   signal: AbortSignal;
+  /** The server's supervised apps; absent in an in-process CLI run. */
+  apps?: Apps;
   log(stream: 'step' | 'info' | 'out' | 'err' | 'error', line: string): void;
   /** Records the pid of a running child (its process group), for crash recovery. */
   onChild(pid: number | null): void;

@@ -7,6 +7,7 @@ import { ShutdownError } from '../lib/errors.js';
 import { redactUrl } from '../lib/redact.js';
 import { isGlob } from '../lib/glob.js';
 import { ensureCache, fetchAll, materialise, resolveCommit } from '../vcs/git.js';
+import { requireApps } from './apps.js';
 import type { JobContext, JobResult } from './context.js';
 import { dropFailed, GateError, goLive, type GoLive } from './go-live.js';
 import { planPrune } from './prune.js';
@@ -35,6 +36,7 @@ export function defaultRef(repo: RepoConfig): string | null {
 export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   const deploy = ctx.repo.deploy;
   if (!deploy) return { state: 'skipped', reason: `repo ${ctx.repo.name} has no deploy: section` };
+  requireApps(ctx.repo, ctx.apps);
   const cache = cacheDir(ctx.config, ctx.repo.name);
   const l = layout(deploy.path);
   const ref = ctx.job.ref ?? defaultRef(ctx.repo);

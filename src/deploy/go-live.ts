@@ -6,6 +6,8 @@ import { shortSha, type ReleaseId } from '../lib/ids.js';
 import type { JobContext } from './context.js';
 import { healthUrl, waitHealthy, watchHealthy, type HealthTarget } from './health.js';
 import type { Layout } from './releases.js';
+import { requireApps } from './apps.js';
+import { goLiveSupervised } from './go-live-start.js';
 import { switchCurrent } from './switch.js';
 import { commandEnv, runCommand, step } from './steps.js';
 
@@ -13,6 +15,9 @@ import { commandEnv, runCommand, step } from './steps.js';
  * The gate every switch goes through (deploys and rollbacks): switch `current`, run
  * `restart`, wait until healthy, then watch it through probation. Any failure switches back
  * to the release that was live before, restarts it and waits for it to be healthy again.
+ *
+ * A supervised app (`deploy.start`) goes through `goLiveSupervised` instead, which starts
+ * and checks the new app before the switch.
  *
  * Crash cases: if autopull dies after the switch and before the end of probation, `current`
  * points at the new release; the job is found `running` at the next start, marked
@@ -47,6 +52,8 @@ export function healthTarget(ctx: JobContext): HealthTarget | null {
 export async function goLive(ctx: JobContext, l: Layout, g: GoLive): Promise<void> {
   const deploy = ctx.repo.deploy;
   if (!deploy) throw new Error('no deploy section');
+  const sup = requireApps(ctx.repo, ctx.apps);
+  if (sup) return goLiveSupervised(ctx, l, g, sup);
   const dir = join(l.releases, g.release);
   const env = commandEnv(ctx, g.sha, dir, g.previousSha, g.ref);
   const health = healthTarget(ctx);

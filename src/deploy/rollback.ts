@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
+import { requireApps } from './apps.js';
 import type { JobContext, JobResult } from './context.js';
 import { goLive } from './go-live.js';
 import { finishInterruptedGate } from './deploy.js';
@@ -16,6 +17,7 @@ import { step } from './steps.js';
 export async function runRollback(ctx: JobContext): Promise<JobResult> {
   const deploy = ctx.repo.deploy;
   if (!deploy) throw new Error(`repo ${ctx.repo.name} has no deploy: section`);
+  requireApps(ctx.repo, ctx.apps);
   const l = layout(deploy.path);
   const current = readCurrent(l);
   const currentRow = current ? ctx.store.getRelease(ctx.repo.name, current) : null;

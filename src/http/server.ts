@@ -5,6 +5,7 @@ import type { Config } from '../config/load.js';
 import { Store } from '../jobs/store.js';
 import { Worker } from '../jobs/worker.js';
 import { Poller } from '../jobs/poller.js';
+import { Apps } from '../deploy/apps.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../version.js';
@@ -45,6 +46,7 @@ export interface RunningServer {
   store: Store;
   worker: Worker;
   poller: Poller;
+  apps: Apps;
   close(): Promise<void>;
 }
 
@@ -61,7 +63,8 @@ export function formatUrl(host: string, port: number, tls: boolean): string {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   mkdirSync(config.data_dir, { recursive: true });
   const store = new Store(databasePath(config));
-  const worker = new Worker(config, store, logger);
+  const apps = new Apps(config, logger);
+  const worker = new Worker(config, store, logger, { apps });
   const token = localToken(config);
   const app = await buildApp({ config, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token] });
   let url: string;
@@ -76,6 +79,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const info: ServerInfo = { pid: process.pid, url, started_at: new Date().toISOString(), version: VERSION };
   writeFileAtomic(serverInfoPath(config), `${JSON.stringify(info)}\n`);
+  // Apps first: a recovered job that deploys a supervised repo then stops the app it started.
+  await apps.boot(store);
   worker.recover();
   const poller = new Poller(config, store, logger, (repo) => worker.kick(repo));
   poller.start();
@@ -87,6 +92,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       poller.stop();
       await app.close();
       await worker.stop();
+      // A clean stop (SIGTERM, systemctl stop) stops the supervised apps too; a kill -9
+      // leaves them running, and the next start replaces them (Apps.boot).
+      await apps.stopAll();
       store.close();
       try {
         const current = JSON.parse(readFileSync(serverInfoPath(config), 'utf8')) as ServerInfo;
@@ -97,5 +105,5 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { url, store, worker, poller, close };
+  return { url, store, worker, poller, apps, close };
 }

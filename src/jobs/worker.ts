@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { layout } from '../deploy/releases.js';
 import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
 import { runRollback } from '../deploy/rollback.js';
+import type { Apps } from '../deploy/apps.js';
 import type { Job, Store } from './store.js';
 
 /**
@@ -24,8 +25,13 @@ export class Worker {
     private readonly config: Config,
     private readonly store: Store,
     private readonly logger: Logger,
-    private readonly pid = process.pid,
+    /** `apps`: the server's supervised apps (none in an in-process CLI run). */
+    private readonly opts: { pid?: number; apps?: Apps } = {},
   ) {}
+
+  private get pid(): number {
+    return this.opts.pid ?? process.pid;
+  }
 
   /**
    * Start-up work: jobs left running by a dead autopull are marked interrupted and queued
@@ -115,6 +121,7 @@ export class Worker {
       job,
       store: this.store,
       signal: ac.signal,
+      apps: this.opts.apps,
       log: (stream, line) => {
         this.store.appendLog(job.id, stream, line);
         if (stream === 'step') log.info(line);

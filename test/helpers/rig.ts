@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { Store, type Job } from '../../src/jobs/store.js';
 import { Worker } from '../../src/jobs/worker.js';
+import { Apps } from '../../src/deploy/apps.js';
 import { enqueueManual, enqueueRollback } from '../../src/jobs/manual.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { makeProject, type Project, type ProjectOptions } from './project.js';
@@ -13,6 +14,7 @@ export interface Rig {
   p: Project;
   config: Config;
   store: Store;
+  apps: Apps;
   deploy(ref?: string, force?: boolean): Promise<Job>;
   current(): string | null;
   releases(): string[];
@@ -24,11 +26,15 @@ export function rig(t: { after(fn: () => unknown): void }, o: ProjectOptions = {
   const config = loadConfig(p.configFile);
   const store = new Store(join(config.data_dir, 'autopull.db'));
   t.after(() => store.close());
-  const worker = new Worker(config, store, silentLogger());
+  // Supervised apps (deploy.start) as the server runs them; stopped when the test ends.
+  const apps = new Apps(config, silentLogger());
+  t.after(() => apps.stopAll());
+  const worker = new Worker(config, store, silentLogger(), { apps });
   return {
     p,
     config,
     store,
+    apps,
     async deploy(ref, force = false) {
       const { id } = enqueueManual(config, store, 'site', ref, force);
       worker.kick('site');

@@ -53,6 +53,11 @@ async function viaApi(client: ApiClient, r: JobRequest): Promise<Job | null> {
 }
 
 async function inProcess(config: Config, r: JobRequest): Promise<Job | null> {
+  const repo = config.repos.get(r.repo as never);
+  if (repo?.deploy?.start) {
+    // Its app would die with this process: only the server runs supervised apps.
+    throw new AppError('conflict', `repo ${r.repo} is supervised (deploy.start) and no server is running: start autopull serve, then run this again`);
+  }
   const store = new Store(databasePath(config));
   try {
     const { id } = r.enqueue(config, store);

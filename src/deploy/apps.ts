@@ -1,0 +1,86 @@
+import { join } from 'node:path';
+import type { Config, RepoConfig } from '../config/load.js';
+import type { Store } from '../jobs/store.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { layout, readCurrent } from './releases.js';
+import { killStale, Supervisor } from './supervisor.js';
+
+/**
+ * The server's supervised apps: one Supervisor per repo with `deploy.start`, made on first
+ * use. Only `autopull serve` has one; an in-process CLI run does not (its app would die
+ * with the CLI), so jobs of a supervised repo are refused there (`requireApps`).
+ */
+export class Apps {
+  private sups = new Map<string, Supervisor>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  get(repo: RepoConfig): Supervisor {
+    let sup = this.sups.get(repo.name);
+    const d = repo.deploy;
+    if (!d?.start) throw new Error(`repo ${repo.name} has no deploy.start`);
+    if (!sup) {
+      const log = this.logger.child({ repo: repo.name });
+      sup = new Supervisor({
+        repo: repo.name,
+        command: d.start,
+        port: d.port,
+        dataDir: this.config.data_dir,
+        minUptimeMs: d.min_uptime,
+        maxRestarts: d.max_restarts,
+        log: (level, message) => log[level](message),
+      });
+      this.sups.set(repo.name, sup);
+    }
+    return sup;
+  }
+
+  /**
+   * At start-up, for each supervised repo: kill the app group a previous autopull left
+   * running (killed with -9, its app still holds the port), then start the app from the
+   * release `current` points at. We restart rather than adopt: an adopted process is not our
+   * child, so its exit could not be seen (only polled) and its output pipes are not ours.
+   */
+  async boot(store: Store): Promise<void> {
+    for (const repo of this.config.repos.values()) {
+      const d = repo.deploy;
+      if (!d?.start) continue;
+      const log = this.logger.child({ repo: repo.name });
+      try {
+        const stale = await killStale(this.config.data_dir, repo.name, d.stop_timeout);
+        if (stale !== null) log.warn({ pid: stale }, 'stopped the app a previous autopull left running');
+        const l = layout(d.path);
+        const current = readCurrent(l);
+        if (current === null) continue;
+        const dir = join(l.releases, current);
+        const sha = store.getRelease(repo.name, current)?.sha ?? '';
+        this.get(repo).start(dir, appEnv(repo.name, sha, dir));
+      } catch (err) {
+        log.error(`could not start the app: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  /** Stops every app (SIGTERM, SIGKILL after each repo's stop_timeout). */
+  async stopAll(): Promise<void> {
+    await Promise.allSettled(
+      [...this.sups.entries()].map(([name, sup]) => sup.stop(this.config.repos.get(name as never)?.deploy?.stop_timeout ?? 10_000)),
+    );
+  }
+}
+
+/** The environment of an app started outside a job (at start-up). */
+export function appEnv(repo: string, sha: string, dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, AUTOPULL_REPO: repo, AUTOPULL_REF: '', AUTOPULL_SHA: sha, AUTOPULL_PREVIOUS_SHA: '', AUTOPULL_RELEASE_DIR: dir, AUTOPULL_JOB: '' };
+}
+
+/** The supervisor of a `start` repo; refuses when this process has none (an in-process CLI run). */
+export function requireApps(repo: RepoConfig, apps: Apps | undefined): Supervisor | null {
+  if (!repo.deploy?.start) return null;
+  if (!apps) throw new Error(`repo ${repo.name} is supervised (deploy.start): its app runs inside the server; start it with autopull serve, then run this again`);
+  return apps.get(repo);
+}
