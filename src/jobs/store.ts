@@ -3,20 +3,28 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { nowIso } from '../lib/time.js';
+import { createMirrorStatusTable } from './mirror-status.js';
 
 /**
  * The SQLite file under data_dir: deliveries, jobs, job logs, releases. SQL lives here and
  * nowhere else. WAL mode, so the CLI can read while the server writes.
  *
  * Invariants kept by the schema itself (so they hold across processes, e.g. `autopull
- * deploy` in-process while nothing else runs): at most one queued job per (repo, kind) and
+ * deploy` in-process while nothing else runs): at most one queued job per (repo, kind, params) and
  * at most one running job per repo.
  */
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'ignored';
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'skipped', 'interrupted', 'ignored'];
-export type JobKind = 'deploy';
-export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll';
+export type JobKind = 'deploy' | 'mirror';
+export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll' | 'retry';
+/** What a job carries beyond its ref: a target override, or the mirror targets a retry is for. */
+export interface JobParams {
+  owner?: string;
+  name?: string;
+  /** Configured mirror urls to push to (a retry); all when absent. */
+  targets?: string[];
+}
 
 export interface Job {
   id: number;
@@ -37,6 +45,7 @@ export interface Job {
   owner_pid: number | null;
   child_pid: number | null;
   retry_of: number | null;
+  params: JobParams | null;
   deliveries: number[];
 }
 
@@ -89,6 +98,8 @@ export interface EnqueueInput {
   deliveries?: number[];
   force?: boolean;
   retryOf?: number;
+  kind?: JobKind;
+  params?: JobParams | null;
 }
 
 const SCHEMA = `
@@ -123,7 +134,6 @@ CREATE TABLE IF NOT EXISTS jobs (
   owner_pid INTEGER, child_pid INTEGER,
   retry_of INTEGER
 );
-CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job ON jobs (repo, kind) WHERE state = 'queued';
 CREATE UNIQUE INDEX IF NOT EXISTS one_running_job ON jobs (repo) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_by_repo ON jobs (repo, id);
 CREATE TABLE IF NOT EXISTS job_deliveries (
@@ -145,7 +155,7 @@ CREATE TABLE IF NOT EXISTS releases (
 type Row = Record<string, unknown>;
 
 function toJob(row: Row, deliveries: number[]): Job {
-  return { ...(row as unknown as Job), force: row.force === 1, deliveries };
+  return { ...(row as unknown as Job), force: row.force === 1, params: typeof row.params === 'string' ? (JSON.parse(row.params) as JobParams) : null, deliveries };
 }
 
 export class Store extends EventEmitter {
@@ -160,6 +170,8 @@ export class Store extends EventEmitter {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    migrateJobParams(this.db);
+    createMirrorStatusTable(this.db);
     this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')`).run();
   }
 
@@ -215,7 +227,11 @@ export class Store extends EventEmitter {
   enqueue(input: EnqueueInput): { id: number; coalesced: boolean } {
     return this.db.transaction(() => {
       const now = nowIso();
-      const queued = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = 'deploy' AND state = 'queued'`).get(input.repo) as { id: number } | undefined;
+      const kind = input.kind ?? 'deploy';
+      const params = paramsKey(input.params);
+      const queued = this.db
+        .prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = ? AND COALESCE(params, '') = ? AND state = 'queued'`)
+        .get(input.repo, kind, params ?? '') as { id: number } | undefined;
       let id: number;
       if (queued) {
         id = queued.id;
@@ -226,10 +242,10 @@ export class Store extends EventEmitter {
         id = Number(
           this.db
             .prepare(
-              `INSERT INTO jobs (repo, kind, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of)
-               VALUES (@repo, 'deploy', @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf)`,
+              `INSERT INTO jobs (repo, kind, params, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of)
+               VALUES (@repo, @kind, @params, @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf)`,
             )
-            .run({ repo: input.repo, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, trigger: input.trigger, now, retryOf: input.retryOf ?? null })
+            .run({ repo: input.repo, kind, params, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, trigger: input.trigger, now, retryOf: input.retryOf ?? null })
             .lastInsertRowid,
         );
       }
@@ -300,7 +316,7 @@ export class Store extends EventEmitter {
       this.db.transaction(() => {
         const deliveries = this.getJob(job.id)?.deliveries ?? [];
         this.finishJob(job.id, 'interrupted', `autopull stopped while this job ran (pid ${job.owner_pid ?? '?'}); queued again`);
-        this.enqueue({ repo: job.repo, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id });
+        this.enqueue({ repo: job.repo, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id, kind: job.kind, params: job.params });
       })();
     }
     return stale;
@@ -348,6 +364,24 @@ export class Store extends EventEmitter {
   deleteRelease(repo: string, id: string): void {
     this.db.prepare(`DELETE FROM releases WHERE repo = ? AND id = ?`).run(repo, id);
   }
+}
+
+/** Canonical JSON (sorted keys), so equal params compare equal in SQL; null for none. */
+export function paramsKey(params: JobParams | null | undefined): string | null {
+  if (!params) return null;
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+  return entries.length === 0 ? null : JSON.stringify(Object.fromEntries(entries));
+}
+
+/**
+ * Databases made before jobs carried params get the column; the one-queued-job rule then
+ * holds per (repo, kind, params), so a job with a target override never swallows another.
+ */
+function migrateJobParams(db: Database.Database): void {
+  const cols = db.prepare(`PRAGMA table_info(jobs)`).all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'params')) db.exec(`ALTER TABLE jobs ADD COLUMN params TEXT`);
+  db.exec(`DROP INDEX IF EXISTS one_queued_job;
+CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job_per_params ON jobs (repo, kind, COALESCE(params, '')) WHERE state = 'queued';`);
 }
 
 function toDelivery(row: Row): Delivery {

@@ -4,6 +4,7 @@ import { errorMessage } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { layout } from '../deploy/releases.js';
 import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
+import { runMirrorJob } from '../mirror/job.js';
 import type { Job, Store } from './store.js';
 
 /**
@@ -110,9 +111,9 @@ export class Worker {
       },
       onChild: (pid) => this.store.updateJob(job.id, { child_pid: pid }),
     };
-    ctx.log('info', `job ${job.id}: deploy ${job.repo} ${job.ref ?? '(default branch)'} (${job.trigger}${job.force ? ', forced' : ''})`);
+    ctx.log('info', `job ${job.id}: ${job.kind} ${job.repo} ${job.kind === 'mirror' ? '' : `${job.ref ?? '(default branch)'} `}(${job.trigger}${job.force ? ', forced' : ''})`);
     try {
-      const result = await runDeploy(ctx);
+      const result = job.kind === 'mirror' ? await runMirrorJob(ctx) : await runDeploy(ctx);
       ctx.log('info', result.reason);
       this.store.finishJob(job.id, result.state, result.reason);
       log.info({ state: result.state }, result.reason);
@@ -121,7 +122,7 @@ export class Worker {
         ctx.log('error', 'autopull is stopping; the job will run again at the next start');
         this.store.db.transaction(() => {
           this.store.finishJob(job.id, 'interrupted', 'autopull stopped while this job ran; queued again');
-          this.store.enqueue({ repo: job.repo, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries: job.deliveries, force: job.force, retryOf: job.id });
+          this.store.enqueue({ repo: job.repo, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries: job.deliveries, force: job.force, retryOf: job.id, kind: job.kind, params: job.params });
         })();
       } else {
         const reason = ac.signal.aborted && ac.signal.reason instanceof Error ? `${ac.signal.reason.message}: ${errorMessage(err)}` : errorMessage(err);
