@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { Store } from '../jobs/store.js';
 import { Worker } from '../jobs/worker.js';
+import { MirrorRetries } from '../mirror/retry.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../version.js';
@@ -75,11 +76,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const info: ServerInfo = { pid: process.pid, url, started_at: new Date().toISOString(), version: VERSION };
   writeFileAtomic(serverInfoPath(config), `${JSON.stringify(info)}\n`);
   worker.recover();
+  const retries = new MirrorRetries(store, (repo) => worker.kick(repo), (repo) => config.repos.has(repo as never));
+  retries.start();
   logger.info({ url, data_dir: config.data_dir, repos: [...config.repos.keys()] }, `autopull ${VERSION} listening on ${url}`);
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      retries.stop();
       await app.close();
       await worker.stop();
       store.close();

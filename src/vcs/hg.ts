@@ -41,7 +41,7 @@ export async function hgFetch(cacheDir: string, url: string, opts: GitOptions = 
     return;
   }
   await hg([...cfg, '-R', cacheDir, 'pull', '--', url], opts);
-  const remote = await hg([...cfg, 'debugpushkey', url, 'bookmarks'], opts);
+  const remote = await hg([...cfg, 'debugpushkey', url, 'bookmarks'], { signal: opts.signal });
   const keep = new Set(remote.stdout.split('\n').map((l) => l.split('\t')[0]).filter((b) => b));
   const local = await hg(['-R', cacheDir, 'bookmarks', '-T', '{bookmark}\n']);
   const gone = local.stdout.split('\n').filter((b) => b && !keep.has(b));
@@ -70,7 +70,9 @@ export async function hgResolve(cacheDir: string, ref: string): Promise<Sha | nu
     const name = literal(ref.slice('refs/tags/'.length));
     return name === null ? null : firstNode(cacheDir, `tag(${name})`);
   }
-  return null;
+  // A short name (`autopull deploy --ref X`): a bookmark or branch, else a tag.
+  if (ref.startsWith('refs/') || ref.startsWith('-')) return null;
+  return (await hgResolve(cacheDir, `refs/heads/${ref}`)) ?? hgResolve(cacheDir, `refs/tags/${ref}`);
 }
 
 /** Writes a clean tree of `node` into `dir`: no .hg, no .hg_archival.txt. */

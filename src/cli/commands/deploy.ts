@@ -26,14 +26,16 @@ export async function deployCommand(repo: string, opts: DeployOpts): Promise<voi
 }
 
 async function viaApi(client: ApiClient, repo: string, opts: DeployOpts): Promise<Job | null> {
-  const res = await client.request<{ ok: boolean; jobs?: number[]; message: string; error?: string }>('POST', `/api/repos/${encodeURIComponent(repo)}/deploy`, {
-    ref: opts.ref,
-    force: opts.force ?? false,
-  });
+  return queueViaApi(client, `/api/repos/${encodeURIComponent(repo)}/deploy`, { ref: opts.ref, force: opts.force ?? false }, opts.wait !== false);
+}
+
+/** POSTs a job request to the server, then prints the job's log until it ends (unless !wait). */
+export async function queueViaApi(client: ApiClient, path: string, body: unknown, wait: boolean): Promise<Job | null> {
+  const res = await client.request<{ ok: boolean; jobs?: number[]; message: string; error?: string }>('POST', path, body);
   if (!res.body.ok || !res.body.jobs?.[0]) throw new AppError('bad_request', res.body.message);
   const id = res.body.jobs[0];
   console.log(`job ${id} queued on ${client.url}`);
-  if (opts.wait === false) return null;
+  if (!wait) return null;
   let after = 0;
   for (;;) {
     const log = await client.request<{ state: string; lines: LogLine[] }>('GET', `/api/jobs/${id}/log?after=${after}`);
@@ -50,11 +52,16 @@ async function viaApi(client: ApiClient, repo: string, opts: DeployOpts): Promis
 }
 
 async function inProcess(config: Config, repo: string, opts: DeployOpts): Promise<Job | null> {
+  return runInProcess(config, repo, (store) => enqueueManual(config, store, repo, opts.ref, opts.force ?? false).id, 'deploying', opts.wait !== false);
+}
+
+/** Queues a job in the store and runs the repo's queue in this process, printing its log. */
+export async function runInProcess(config: Config, repo: string, enqueue: (store: Store) => number, doing: string, wait: boolean): Promise<Job | null> {
   const store = new Store(databasePath(config));
   try {
-    const { id } = enqueueManual(config, store, repo, opts.ref, opts.force ?? false);
-    console.log(`job ${id} queued (no server running: deploying in this process)`);
-    if (opts.wait === false) return null;
+    const id = enqueue(store);
+    console.log(`job ${id} queued (no server running: ${doing} in this process)`);
+    if (!wait) return null;
     const worker = new Worker(config, store, silentLogger());
     worker.kick(repo);
     await Promise.all([worker.idle(), printLog(store, id, true)]);

@@ -4,7 +4,7 @@ import type { AppDeps } from '../app.js';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
 import { repoStatus } from '../../jobs/status.js';
-import { enqueueManual } from '../../jobs/manual.js';
+import { enqueueManual, enqueueMirror } from '../../jobs/manual.js';
 
 /** JSON API for the CLI and the dashboard; every route wants `Authorization: Bearer TOKEN`. */
 
@@ -55,6 +55,12 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     const { id, coalesced } = enqueueManual(deps.config, deps.store, req.params.repo, body.ref, body.force ?? false);
     setImmediate(() => deps.kick(req.params.repo));
     return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued job ${id}` : `job ${id} queued` });
+  });
+
+  app.post<{ Params: { repo: string } }>('/api/repos/:repo/mirror', async (req, reply) => {
+    const { id, coalesced } = enqueueMirror(deps.config, deps.store, req.params.repo);
+    setImmediate(() => deps.kick(req.params.repo));
+    return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued mirror job ${id}` : `mirror job ${id} queued` });
   });
 
   app.get<{ Querystring: { repo?: string; limit?: string } }>('/api/jobs', async (req) => {
