@@ -72,7 +72,7 @@ function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decisio
       body,
       body_truncated: body.length < raw.rawBody.length,
     },
-    decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha })),
+    decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha, kind: e.kind, params: e.params })),
   );
   // After the commit: the worker runs the job once this answer is on its way.
   for (const e of decision.enqueue) setImmediate(() => deps.kick(e.repo));
