@@ -10,6 +10,7 @@ import { statusCommand } from './commands/status.js';
 import { logsCommand } from './commands/logs.js';
 import { demoCommand } from './commands/demo.js';
 import { systemdCommand } from './commands/systemd.js';
+import { mirrorCommand } from './commands/mirror.js';
 
 /** The one place that maps errors to exit codes: 0 ok, 1 failure, 2 usage. */
 export function program(): Command {
@@ -38,6 +39,10 @@ export function program(): Command {
     .option('--to <release>', 'release id to switch to (see autopull status)')
     .option('--no-wait', 'queue the job and return')
     .action((repo: string, o) => rollbackCommand(repo, o));
+  withConfig(p.command('mirror').description("fetch and push the repo's mirrors now"))
+    .argument('<repo>')
+    .option('--no-wait', 'queue the job and return')
+    .action((repo: string, o) => mirrorCommand(repo, o));
   withConfig(p.command('status').description('repos, current release, running and queued jobs'))
     .argument('[repo]')
     .option('--json', 'machine-readable output')

@@ -1,4 +1,5 @@
 import type { Job, LogLine } from '../jobs/store.js';
+import type { MirrorStatus } from '../jobs/mirror-status.js';
 
 export function formatLogLine(l: Pick<LogLine, 'ts' | 'stream' | 'line'>): string {
   const time = l.ts.slice(11, 19);
@@ -20,3 +21,11 @@ export function formatJob(j: Job): string {
 }
 
 export const FINAL = new Set(['succeeded', 'failed', 'skipped', 'interrupted', 'ignored']);
+
+/** `ok https://github.com/acme/blog.git (last ok 2026-...)`, or the error and the next retry. */
+export function formatMirror(m: MirrorStatus): string {
+  const ok = m.last_success_at ? `last ok ${m.last_success_at}` : 'never ok';
+  if (m.state === 'ok') return `ok ${m.target} (${ok}: ${m.summary ?? ''})`;
+  const retry = m.next_retry_at ? `; retry at ${m.next_retry_at}` : m.state === 'failed' ? '; retry queued' : '';
+  return `${m.state.toUpperCase()} ${m.target} (${ok}; ${m.failures > 0 ? `${m.failures} failure(s) in a row; ` : ''}${m.last_error ?? ''}${retry})`;
+}

@@ -73,6 +73,9 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     };
     if (r.deploy) repo.deploy = { ...r.deploy, path: abs(r.deploy.path) };
     if (r.ssh_key) repo.ssh_key = abs(r.ssh_key);
+    if (r.mirror) {
+      repo.mirror = r.mirror.map((m) => ({ ...m, url: isLocalPath(m.url) ? abs(m.url) : m.url, ...(m.ssh_key ? { ssh_key: abs(m.ssh_key) } : {}) }));
+    }
     repos.set(name as RepoName, repo);
   }
   if (problems.length > 0) throw new ConfigError(file, problems);

@@ -83,14 +83,16 @@ export const deploySchema = z.strictObject({
 });
 
 const mirrorSchema = z.strictObject({
-  url: nonEmpty,
-  refs: z.array(nonEmpty).default(['refs/heads/*', 'refs/tags/*']),
-  prune: z.boolean().default(true),
-  force: z.boolean().default(true),
-  ssh_key: nonEmpty.optional(),
+  url: nonEmpty.meta({ description: 'git remote to push to; may hold {owner} and {name}, filled from ?owner=&name= on the hook URL' }),
+  refs: z.array(nonEmpty).default(['refs/heads/*', 'refs/tags/*']).meta({ description: 'ref globs to push (and to prune)' }),
+  prune: z.boolean().default(true).meta({ description: 'delete refs deleted at the source' }),
+  force: z.boolean().default(true).meta({ description: 'follow the source when a ref diverged; with false a diverged ref is reported and the others still go through' }),
+  ssh_key: nonEmpty.optional().meta({ description: "SSH private key for this target (default: the repo's ssh_key)" }),
   token_env: nonEmpty.optional().meta({ description: 'environment variable holding an HTTPS token' }),
-  allow_targets: z.array(nonEmpty).optional(),
+  allow_targets: z.array(nonEmpty).optional().meta({ description: 'globs a url filled from {owner}/{name} must match' }),
+  default_branch: nonEmpty.optional().meta({ description: "Mercurial sources: the git branch hg's default branch becomes (default main)" }),
 });
+export type MirrorTarget = z.output<typeof mirrorSchema>;
 
 const notifySchema = z.strictObject({
   url: nonEmpty,

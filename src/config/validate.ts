@@ -12,9 +12,7 @@ export type Validated = { ok: true; config: RawConfig } | { ok: false; problems:
 /** Keys in the SPEC that this version does not act on yet: refusing them beats ignoring them. */
 const NOT_YET: Record<string, string> = {
   'deploy.proxy': 'the zero-downtime proxy is not built yet',
-  mirror: 'mirroring is not built yet',
   notify: 'notifications are not built yet',
-  ssh_key: 'per-repo SSH keys arrive with mirroring; use ~/.ssh/config for now',
 };
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -127,7 +125,14 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
           if (typeof c === 'string' && !validCidr(c)) problems.push(`${at}.allow_ips[${i}]: "${c}" is not an IP address or CIDR block`);
         });
       }
-      if (repo.vcs === 'hg') problems.push(`${at}.vcs: Mercurial sources are not supported yet by this version`);
+      if (Array.isArray(repo.mirror)) {
+        repo.mirror.forEach((m: unknown, i) => {
+          const t = m as Record<string, unknown> | null;
+          if (t && typeof t.url === 'string' && /\{(owner|name)\}/.test(t.url) && !Array.isArray(t.allow_targets)) {
+            problems.push(`${at}.mirror[${i}].allow_targets: required when url holds {owner} or {name} (globs the filled url must match)`);
+          }
+        });
+      }
       const deploy = repo.deploy as Record<string, unknown> | undefined;
       for (const [key, why] of Object.entries(NOT_YET)) {
         const [first, second] = key.split('.') as [string, string | undefined];

@@ -6,7 +6,8 @@ import { shortSha, type ReleaseId } from '../lib/ids.js';
 import { ShutdownError } from '../lib/errors.js';
 import { redactUrl } from '../lib/redact.js';
 import { isGlob } from '../lib/glob.js';
-import { ensureCache, fetchAll, materialise, resolveCommit } from '../vcs/git.js';
+import { vcsFor } from '../vcs/index.js';
+import { fetchStep, mirrorStep, runMirrorJob } from '../mirror/job.js';
 import { requireApps } from './apps.js';
 import type { JobContext, JobResult } from './context.js';
 import { dropFailed, GateError, goLive, type GoLive } from './go-live.js';
@@ -24,7 +25,7 @@ export type { JobContext, JobResult } from './context.js';
  */
 
 export function cacheDir(config: Config, repo: string): string {
-  return join(config.data_dir, 'repos', `${repo}.git`);
+  return vcsFor(config.repos.get(repo as RepoConfig['name'])?.vcs ?? 'git').cacheDir(config.data_dir, repo);
 }
 
 /** The ref a job deploys: the job's (from the push or --ref), else the first plain configured branch. */
@@ -35,20 +36,21 @@ export function defaultRef(repo: RepoConfig): string | null {
 
 export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   const deploy = ctx.repo.deploy;
-  if (!deploy) return { state: 'skipped', reason: `repo ${ctx.repo.name} has no deploy: section` };
+  // A repo with only mirror: fetches and mirrors.
+  if (!deploy) return runMirrorJob(ctx);
   requireApps(ctx.repo, ctx.apps);
-  const cache = cacheDir(ctx.config, ctx.repo.name);
+  const vcs = vcsFor(ctx.repo.vcs);
+  const cache = vcs.cacheDir(ctx.config.data_dir, ctx.repo.name);
   const l = layout(deploy.path);
   const ref = ctx.job.ref ?? defaultRef(ctx.repo);
   if (ref === null) throw new Error(`repo ${ctx.repo.name} tracks only branch globs; give a ref (autopull deploy ${ctx.repo.name} --ref BRANCH)`);
 
-  await step(ctx, `fetch ${redactUrl(ctx.repo.url)}`, async () => {
-    await ensureCache(cache);
-    await fetchAll(cache, ctx.repo.url, { signal: ctx.signal, onLine: (s, t) => ctx.log(s, t) });
-  });
+  await fetchStep(ctx, vcs, cache);
+  // Never throws for a target: failures are logged, recorded and retried on their own.
+  if (ctx.repo.mirror?.length) await mirrorStep(ctx, vcs, cache);
 
   const sha = await step(ctx, `resolve ${ref}`, async () => {
-    const resolved = await resolveCommit(cache, ref);
+    const resolved = await vcs.resolve(cache, ref);
     if (resolved === null) throw new Error(`${ref} does not exist at ${redactUrl(ctx.repo.url)} after the fetch`);
     ctx.store.updateJob(ctx.job.id, { target_sha: resolved });
     if (ctx.job.hint_sha && !resolved.startsWith(ctx.job.hint_sha.toLowerCase())) {
@@ -90,7 +92,7 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   const env = commandEnv(ctx, sha, dir, previousSha, ref);
 
   try {
-    await step(ctx, `materialise ${shortSha(sha)} into releases/${id}`, () => materialise(cache, sha, dir, { signal: ctx.signal }));
+    await step(ctx, `materialise ${shortSha(sha)} into releases/${id}`, () => vcs.materialise(cache, sha, dir, { signal: ctx.signal }));
     if (deploy.shared.length > 0) {
       await step(ctx, 'link shared', () => {
         const linked = linkShared(l.shared, dir, deploy.shared);

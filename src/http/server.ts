@@ -6,6 +6,7 @@ import { Store } from '../jobs/store.js';
 import { Worker } from '../jobs/worker.js';
 import { Poller } from '../jobs/poller.js';
 import { Apps } from '../deploy/apps.js';
+import { MirrorRetries } from '../mirror/retry.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../version.js';
@@ -84,12 +85,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   worker.recover();
   const poller = new Poller(config, store, logger, (repo) => worker.kick(repo));
   poller.start();
+  const retries = new MirrorRetries(store, (repo) => worker.kick(repo), (repo) => config.repos.has(repo as never));
+  retries.start();
   logger.info({ url, data_dir: config.data_dir, repos: [...config.repos.keys()] }, `autopull ${VERSION} listening on ${url}`);
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       poller.stop();
+      retries.stop();
       await app.close();
       await worker.stop();
       // A clean stop (SIGTERM, systemctl stop) stops the supervised apps too; a kill -9

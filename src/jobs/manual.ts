@@ -31,3 +31,11 @@ export function enqueueManual(config: Config, store: Store, repoName: string, re
   }
   return store.enqueue({ repo: repo.name, ref: ref ?? null, hintSha: null, trigger: 'manual', force });
 }
+
+/** Queues a fetch-and-mirror asked for by a person (`autopull mirror REPO`). */
+export function enqueueMirror(config: Config, store: Store, repoName: string): { id: number; coalesced: boolean } {
+  const repo = config.repos.get(repoName as RepoName);
+  if (!repo) throw new AppError('unknown_repo', `no repo named "${repoName}" is configured (known: ${[...config.repos.keys()].join(', ')})`);
+  if (!repo.mirror || repo.mirror.length === 0) throw new AppError('bad_request', `repo ${repoName} has no mirror: section`);
+  return store.enqueue({ repo: repo.name, ref: null, hintSha: null, trigger: 'manual', kind: 'mirror' });
+}

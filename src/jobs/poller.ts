@@ -4,7 +4,9 @@ import { tracksRef } from '../webhooks/match-ref.js';
 import { errorMessage } from '../lib/errors.js';
 import { redactUrl } from '../lib/redact.js';
 import type { Logger } from '../lib/log.js';
-import { localRefs, lsRemote } from '../vcs/git.js';
+import { existsSync } from 'node:fs';
+import { localRefs, remoteRefs } from '../vcs/git.js';
+import { repoAuth, vcsFor } from '../vcs/index.js';
 import type { Store } from './store.js';
 
 /**
@@ -49,13 +51,12 @@ export class Poller {
     const busy = this.store.listJobs({ repo: repo.name, states: ['queued', 'running'], limit: 1 }).length > 0;
     if (busy) return null;
     try {
-      const [remote, local] = await Promise.all([lsRemote(repo.url, { timeoutMs: 60_000 }), localRefs(cacheDir(this.config, repo.name))]);
-      const moved = [...remote].filter(([ref, sha]) => tracksRef(repo, ref) && local.get(ref) !== sha).map(([ref]) => ref);
+      const moved = repo.vcs === 'hg' ? await this.movedHg(repo) : await this.movedGit(repo);
       if (moved.length === 0) return null;
       // The first configured branch wins over other moved refs: it is what a deploy shows.
       const first = repo.branches.map((b) => `refs/heads/${b}`).find((r) => moved.includes(r));
       const ref = first ?? (moved[0] as string);
-      const { id } = this.store.enqueue({ repo: repo.name, ref, hintSha: remote.get(ref) ?? null, trigger: 'poll' });
+      const { id } = this.store.enqueue({ repo: repo.name, ref, hintSha: null, trigger: 'poll' });
       this.logger.info({ repo: repo.name, ref, job: id }, `poll: ${ref} moved at ${redactUrl(repo.url)}; job ${id} queued`);
       this.kick(repo.name);
       return id;
@@ -63,5 +64,30 @@ export class Poller {
       this.logger.warn({ repo: repo.name }, `poll of ${redactUrl(repo.url)} failed: ${errorMessage(err)}`);
       return null;
     }
+  }
+
+  /** git: every tracked branch and tag whose remote id differs from the cache's (`ls-remote`). */
+  private async movedGit(repo: RepoConfig): Promise<string[]> {
+    const cache = cacheDir(this.config, repo.name);
+    const [remote, local] = await Promise.all([
+      remoteRefs(repo.url, repoAuth(this.config.data_dir, repo.ssh_key), { timeoutMs: 60_000 }),
+      existsSync(cache) ? localRefs(cache) : Promise.resolve(new Map<string, string>()),
+    ]);
+    return [...remote].filter(([ref, sha]) => tracksRef(repo, ref) && local.get(ref) !== sha).map(([ref]) => ref);
+  }
+
+  /** hg: each plainly named tracked branch whose remote head (`hg identify`) differs from the cache's. */
+  private async movedHg(repo: RepoConfig): Promise<string[]> {
+    const vcs = vcsFor('hg');
+    const cache = vcs.cacheDir(this.config.data_dir, repo.name);
+    const moved: string[] = [];
+    for (const branch of repo.branches.filter((b) => !/[*?]/.test(b))) {
+      const ref = `refs/heads/${branch}`;
+      const remote = await vcs.remoteHead(repo.url, ref, repoAuth(this.config.data_dir, repo.ssh_key));
+      if (remote === null) continue;
+      const local = existsSync(cache) ? await vcs.resolve(cache, ref) : null;
+      if (local === null || !local.startsWith(remote.slice(0, 12))) moved.push(ref);
+    }
+    return moved;
   }
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config/load.js';
 import { redactUrl } from '../lib/redact.js';
 import { layout, readCurrent } from '../deploy/releases.js';
 import type { Job, Store } from './store.js';
+import { listMirrorStatus, type MirrorStatus } from './mirror-status.js';
 
 export interface RepoStatus {
   repo: string;
@@ -11,6 +12,8 @@ export interface RepoStatus {
   running: Job | null;
   queued: Job | null;
   last: Job | null;
+  /** One row per mirror target that has run (url without any password). */
+  mirrors: MirrorStatus[];
 }
 
 /** What `autopull status` and `GET /api/repos` show: read from the store and the disk. */
@@ -29,6 +32,7 @@ export function repoStatus(config: Config, store: Store, only?: string): RepoSta
       running: find((j) => j.state === 'running'),
       queued: find((j) => j.state === 'queued'),
       last: find((j) => j.state !== 'running' && j.state !== 'queued' && j.state !== 'ignored'),
+      mirrors: repo.mirror ? listMirrorStatus(store.db, repo.name) : [],
     });
   }
   return out;

@@ -4,20 +4,30 @@ import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { nowIso } from '../lib/time.js';
 import { processStartTime } from '../lib/proc.js';
+import { createMirrorStatusTable } from './mirror-status.js';
 
 /**
  * The SQLite file under data_dir: deliveries, jobs, job logs, releases. SQL lives here and
  * nowhere else. WAL mode, so the CLI can read while the server writes.
  *
  * Invariants kept by the schema itself (so they hold across processes, e.g. `autopull
- * deploy` in-process while nothing else runs): at most one queued job per (repo, kind) and
+ * deploy` in-process while nothing else runs): at most one queued job per (repo, kind, params) and
  * at most one running job per repo.
  */
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'ignored';
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'skipped', 'interrupted', 'ignored'];
-export type JobKind = 'deploy' | 'rollback';
-export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll';
+export type JobKind = 'deploy' | 'rollback' | 'mirror';
+export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll' | 'retry';
+/** What a job carries beyond its ref: a rollback's target, a mirror target override, or the targets a retry is for. */
+export interface JobParams {
+  /** rollback: the release to switch to. */
+  to?: string;
+  owner?: string;
+  name?: string;
+  /** Configured mirror urls to push to (a retry); all when absent. */
+  targets?: string[];
+}
 
 export interface Job {
   id: number;
@@ -40,8 +50,8 @@ export interface Job {
   owner_start: string | null;
   child_pid: number | null;
   retry_of: number | null;
-  /** Kind-specific parameters (rollback: `{ to }`). */
-  params: Record<string, unknown> | null;
+  /** Kind-specific parameters (rollback: `{ to }`; mirror: override or retry targets). */
+  params: JobParams | null;
   deliveries: number[];
 }
 
@@ -102,7 +112,7 @@ export interface ReleaseRow {
 export interface EnqueueInput {
   repo: string;
   kind?: JobKind;
-  params?: Record<string, unknown> | null;
+  params?: JobParams | null;
   ref: string | null;
   hintSha: string | null;
   trigger: Trigger;
@@ -150,7 +160,6 @@ CREATE TABLE IF NOT EXISTS jobs (
   retry_of INTEGER,
   params TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job ON jobs (repo, kind) WHERE state = 'queued';
 CREATE UNIQUE INDEX IF NOT EXISTS one_running_job ON jobs (repo) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS jobs_by_repo ON jobs (repo, id);
 CREATE TABLE IF NOT EXISTS job_deliveries (
@@ -177,7 +186,7 @@ CREATE TABLE IF NOT EXISTS releases (
 type Row = Record<string, unknown>;
 
 function toJob(row: Row, deliveries: number[]): Job {
-  return { ...(row as unknown as Job), force: row.force === 1, params: row.params ? (JSON.parse(row.params as string) as Record<string, unknown>) : null, deliveries };
+  return { ...(row as unknown as Job), force: row.force === 1, params: typeof row.params === 'string' ? (JSON.parse(row.params) as JobParams) : null, deliveries };
 }
 
 export interface BadCommit {
@@ -200,7 +209,8 @@ export class Store extends EventEmitter {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
-    this.addColumnIfMissing('jobs', 'params', 'TEXT');
+    migrateJobParams(this.db);
+    createMirrorStatusTable(this.db);
     this.addColumnIfMissing('deliveries', 'redelivery_of', 'INTEGER');
     this.addColumnIfMissing('releases', 'previous', 'TEXT');
     this.addColumnIfMissing('jobs', 'owner_start', 'TEXT');
@@ -271,8 +281,10 @@ export class Store extends EventEmitter {
     return this.db.transaction(() => {
       const now = nowIso();
       const kind = input.kind ?? 'deploy';
-      const params = input.params ? JSON.stringify(input.params) : null;
-      const queued = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = ? AND state = 'queued'`).get(input.repo, kind) as { id: number } | undefined;
+      const params = paramsKey(input.params);
+      const queued = this.db
+        .prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = ? AND COALESCE(params, '') = ? AND state = 'queued'`)
+        .get(input.repo, kind, params ?? '') as { id: number } | undefined;
       let id: number;
       if (queued) {
         id = queued.id;
@@ -285,10 +297,10 @@ export class Store extends EventEmitter {
         id = Number(
           this.db
             .prepare(
-              `INSERT INTO jobs (repo, kind, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of, params)
-               VALUES (@repo, @kind, @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf, @params)`,
+              `INSERT INTO jobs (repo, kind, params, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of)
+               VALUES (@repo, @kind, @params, @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf)`,
             )
-            .run({ repo: input.repo, kind, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, trigger: input.trigger, now, retryOf: input.retryOf ?? null, params })
+            .run({ repo: input.repo, kind, params, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, trigger: input.trigger, now, retryOf: input.retryOf ?? null })
             .lastInsertRowid,
         );
       }
@@ -448,6 +460,24 @@ export class Store extends EventEmitter {
   deleteRelease(repo: string, id: string): void {
     this.db.prepare(`DELETE FROM releases WHERE repo = ? AND id = ?`).run(repo, id);
   }
+}
+
+/** Canonical JSON (sorted keys), so equal params compare equal in SQL; null for none. */
+export function paramsKey(params: JobParams | null | undefined): string | null {
+  if (!params) return null;
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+  return entries.length === 0 ? null : JSON.stringify(Object.fromEntries(entries));
+}
+
+/**
+ * Databases made before jobs carried params get the column; the one-queued-job rule then
+ * holds per (repo, kind, params), so a job with a target override never swallows another.
+ */
+function migrateJobParams(db: Database.Database): void {
+  const cols = db.prepare(`PRAGMA table_info(jobs)`).all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'params')) db.exec(`ALTER TABLE jobs ADD COLUMN params TEXT`);
+  db.exec(`DROP INDEX IF EXISTS one_queued_job;
+CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job_per_params ON jobs (repo, kind, COALESCE(params, '')) WHERE state = 'queued';`);
 }
 
 function toDelivery(row: Row): Delivery {

@@ -9,6 +9,7 @@ import { layout } from '../deploy/releases.js';
 import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
 import { runRollback } from '../deploy/rollback.js';
 import type { Apps } from '../deploy/apps.js';
+import { runMirrorJob } from '../mirror/job.js';
 import type { Job, Store } from './store.js';
 
 /**
@@ -128,10 +129,15 @@ export class Worker {
       },
       onChild: (pid) => this.store.updateJob(job.id, { child_pid: pid }),
     };
-    const what = job.kind === 'rollback' ? `rollback ${job.repo}${typeof job.params?.to === 'string' ? ` to ${job.params.to}` : ''}` : `deploy ${job.repo} ${job.ref ?? '(default branch)'}`;
+    const what =
+      job.kind === 'rollback'
+        ? `rollback ${job.repo}${typeof job.params?.to === 'string' ? ` to ${job.params.to}` : ''}`
+        : job.kind === 'mirror'
+          ? `mirror ${job.repo}`
+          : `deploy ${job.repo} ${job.ref ?? '(default branch)'}`;
     ctx.log('info', `job ${job.id}: ${what} (${job.trigger}${job.force ? ', forced' : ''})`);
     try {
-      const result = job.kind === 'rollback' ? await runRollback(ctx) : await runDeploy(ctx);
+      const result = job.kind === 'rollback' ? await runRollback(ctx) : job.kind === 'mirror' ? await runMirrorJob(ctx) : await runDeploy(ctx);
       ctx.log('info', result.reason);
       this.store.finishJob(job.id, result.state, result.reason);
       log.info({ state: result.state }, result.reason);

@@ -34,9 +34,10 @@ export async function ensureCache(cacheDir: string): Promise<void> {
 }
 
 /** Fetches every branch and tag of `url` into the cache, pruning refs deleted at the source. */
-export async function fetchAll(cacheDir: string, url: string, opts: GitOptions = {}): Promise<void> {
+export async function fetchAll(cacheDir: string, url: string, opts: GitOptions = {}, auth: GitAuth = {}): Promise<void> {
   await ensureCache(cacheDir);
-  await git(['-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { ...opts, secrets: urlSecrets(url) });
+  const { args, env } = authEnv(auth);
+  await git([...args, '-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { ...opts, env, secrets: urlSecrets(url) });
 }
 
 /** The commit `rev` names in the cache (tags peeled), or null when it names none. */
@@ -61,24 +62,114 @@ export async function materialise(cacheDir: string, sha: Sha, dir: string, opts:
   }
 }
 
-/** The remote's heads and tags (not peeled), cheaply: no objects are fetched. */
-export async function lsRemote(url: string, opts: GitOptions = {}): Promise<Map<string, string>> {
-  const res = await git(['ls-remote', '--heads', '--tags', '--', url], { ...opts, secrets: urlSecrets(url) });
-  return parseRefList(res.stdout, /^([0-9a-f]{40,64})\t(refs\/\S+)$/);
-}
+/** ref -> object id (tags not peeled: a mirror copies the tag object itself). */
+export type RefMap = Map<string, string>;
 
-/** The cache's heads and tags. */
-export async function localRefs(cacheDir: string): Promise<Map<string, string>> {
-  if (!existsSync(join(cacheDir, 'HEAD'))) return new Map();
-  const res = await git(['-C', cacheDir, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads', 'refs/tags']);
-  return parseRefList(res.stdout, /^([0-9a-f]{40,64}) (refs\/\S+)$/);
-}
-
-function parseRefList(text: string, re: RegExp): Map<string, string> {
-  const refs = new Map<string, string>();
+function parseRefLines(text: string): RefMap {
+  const refs: RefMap = new Map();
   for (const line of text.split('\n')) {
-    const m = re.exec(line.trim());
+    const m = /^([0-9a-f]{40,64})[\t ](refs\/\S+)$/.exec(line.trim());
     if (m && !(m[2] as string).endsWith('^{}')) refs.set(m[2] as string, m[1] as string);
+  }
+  return refs;
+}
+
+/** Every branch and tag of a local repository. */
+export async function localRefs(gitDir: string): Promise<RefMap> {
+  const res = await git(['--git-dir', gitDir, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads', 'refs/tags']);
+  return parseRefLines(res.stdout);
+}
+
+/**
+ * How git reaches a remote with credentials: an SSH key through GIT_SSH_COMMAND (only that
+ * key, new hosts accepted and remembered in data_dir's known_hosts), or an HTTPS token
+ * through the environment and a constant credential helper. The token is never in argv,
+ * in the helper's text or in a URL, so it cannot reach a log through them.
+ */
+export interface GitAuth {
+  sshKey?: string;
+  knownHosts?: string;
+  token?: string;
+}
+
+export const TOKEN_ENV = 'AUTOPULL_GIT_TOKEN';
+/** Answers `get` with the token from the environment; keeps a username given in the URL. */
+export const CREDENTIAL_HELPER = `!f() { test "$1" = get || exit 0; u=; while read -r l; do case "$l" in username=*) u=1;; esac; done; test -n "$u" || echo username=x-access-token; echo "password=$${TOKEN_ENV}"; }; f`;
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function sshCommand(key: string, knownHosts: string): string {
+  return ['ssh', '-i', shellQuote(key), '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', shellQuote(`UserKnownHostsFile=${knownHosts}`), '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=30'].join(' ');
+}
+
+export function authEnv(auth: GitAuth): { args: string[]; env: NodeJS.ProcessEnv } {
+  const extra: NodeJS.ProcessEnv = {};
+  const args: string[] = [];
+  if (auth.sshKey) {
+    if (auth.knownHosts) mkdirSync(dirname(auth.knownHosts), { recursive: true });
+    extra.GIT_SSH_COMMAND = sshCommand(auth.sshKey, auth.knownHosts ?? '/dev/null');
+  }
+  if (auth.token !== undefined) {
+    extra[TOKEN_ENV] = auth.token;
+    // The empty value first drops helpers from the user's and system's config.
+    args.push('-c', 'credential.helper=', '-c', `credential.helper=${CREDENTIAL_HELPER}`);
+  }
+  return { args, env: gitEnv(extra) };
+}
+
+/** The branches and tags of a remote (`git ls-remote`). */
+export async function remoteRefs(url: string, auth: GitAuth, opts: GitOptions & { display?: string } = {}): Promise<RefMap> {
+  const { args, env } = authEnv(auth);
+  const res = await run('git', [...args, 'ls-remote', '--refs', '--', url], { ...opts, env, display: opts.display, secrets: urlSecrets(url) });
+  return parseRefLines(res.stdout);
+}
+
+/** The commit a remote's ref points to, for polling (null when the ref does not exist there). */
+export async function remoteHead(url: string, ref: string, auth: GitAuth = {}, opts: GitOptions = {}): Promise<string | null> {
+  const { args, env } = authEnv(auth);
+  const res = await run('git', [...args, 'ls-remote', '--', url, ref], { ...opts, env, secrets: urlSecrets(url) });
+  return parseRefLines(res.stdout).get(ref) ?? null;
+}
+
+export type PushFlag = 'fast-forward' | 'forced' | 'deleted' | 'new' | 'rejected' | 'up-to-date';
+export interface PushedRef {
+  ref: string;
+  flag: PushFlag;
+  summary: string;
+}
+const FLAGS: Record<string, PushFlag> = { ' ': 'fast-forward', '+': 'forced', '-': 'deleted', '*': 'new', '!': 'rejected', '=': 'up-to-date' };
+
+/** Parses `git push --porcelain`: one line per ref, `<flag>\t<from>:<to>\t<summary>`. */
+export function parsePorcelain(stdout: string): PushedRef[] {
+  const out: PushedRef[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^([ +\-*!=])\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
+    if (m) out.push({ ref: m[3] as string, flag: FLAGS[m[1] as string] as PushFlag, summary: (m[4] as string).trim() });
+  }
+  return out;
+}
+
+/**
+ * Pushes refspecs from a local repository without --atomic, so a rejected ref does not hold
+ * back the others. Returns each ref's fate; throws when git reports no ref at all (the
+ * remote could not be reached, authentication failed).
+ */
+export async function pushRefs(gitDir: string, url: string, refspecs: string[], auth: GitAuth, opts: GitOptions & { display?: string } = {}): Promise<PushedRef[]> {
+  if (refspecs.length === 0) return [];
+  const { args, env } = authEnv(auth);
+  const res = await run('git', [...args, '--git-dir', gitDir, 'push', '--porcelain', '--no-verify', '--', url, ...refspecs], {
+    ...opts,
+    env,
+    display: opts.display,
+    okCodes: [1],
+    secrets: urlSecrets(url),
+  });
+  const refs = parsePorcelain(res.stdout);
+  if (res.code !== 0 && refs.length === 0) {
+    const tail = (res.stderr || res.stdout).trim().split('\n').slice(-5).join(' | ');
+    throw new Error(`${opts.display ?? `git push ${url}`}: exit ${res.code}${tail ? `: ${tail}` : ''}`);
   }
   return refs;
 }

@@ -9,6 +9,8 @@ import type { AuthResult, Provider, WebhookRequest } from './provider.js';
 import { PROVIDERS } from './providers/index.js';
 import { hintSha, type ParsedDelivery, type PushEvent, type RefUpdate, type RepoIdentity } from './push-event.js';
 import { repoKey, urlEndsWithFullName } from './repo-url.js';
+import { mirrorDecision } from '../mirror/webhook.js';
+import type { JobKind, JobParams } from '../jobs/store.js';
 
 /**
  * The webhook pipeline, for one delivery: find the repo, detect the sender, check the
@@ -21,6 +23,9 @@ export interface EnqueueRequest {
   repo: RepoName;
   ref: string;
   hintSha: string | null;
+  /** 'mirror' for a push that only a repo's mirrors care about; a target override in params. */
+  kind?: JobKind;
+  params?: JobParams;
 }
 
 /** A tracked ref that was deleted: shown in the job list as an `ignored` job, never run. */
@@ -238,7 +243,10 @@ function decidePush(push: PushEvent, repos: RepoConfig[], req: WebhookRequest, p
     // One job per repo, for the newest matching update: later entries in a delivery are later ref changes.
     const live = push.updates.filter((u) => tracksRef(repo, u.ref));
     const update = live.filter((u) => !u.deleted).at(-1);
-    if (update) enqueue.push({ repo: repo.name, ref: update.ref, hintSha: hintSha(update) });
+    const mirror = mirrorDecision(repo, req.query, update !== undefined, push.updates.length > 0);
+    if (mirror.kind === 'refused') return fail('forbidden', mirror.reason, p, req);
+    if (update) enqueue.push({ repo: repo.name, ref: update.ref, hintSha: hintSha(update), ...mirror.extra });
+    else if (mirror.kind === 'mirror-only') enqueue.push({ repo: repo.name, ref: (push.updates.at(-1) as { ref: string }).ref, hintSha: null, ...mirror.extra });
     else if (live.length > 0) {
       const reason = `${live.map((u) => u.ref).join(', ')} was deleted; a deleted ref never deploys`;
       notes.push(reason);
@@ -247,8 +255,8 @@ function decidePush(push: PushEvent, repos: RepoConfig[], req: WebhookRequest, p
   }
   const names = repos.map((r) => r.name);
   if (enqueue.length === 0) return ok(200, 'ignored', notes.join('; '), provider, req, names, [], ignoredJobs);
-  const what = enqueue.map((e) => `${e.repo} ${e.ref}`).join(', ');
-  return ok(202, 'queued', `deploy queued for ${what}`, provider, req, names, enqueue, ignoredJobs);
+  const what = enqueue.map((e) => `${e.kind === 'mirror' ? 'mirror of ' : ''}${e.repo} ${e.ref}`).join(', ');
+  return ok(202, 'queued', `${enqueue.every((e) => e.kind === 'mirror') ? 'mirror' : 'deploy'} queued for ${what}`, provider, req, names, enqueue, ignoredJobs);
 }
 
 function identityMatches(identity: RepoIdentity, configuredUrl: string): boolean {

@@ -13,7 +13,7 @@ import { printLog } from './logs.js';
 interface JobRequest {
   repo: string;
   /** API route under /api/repos/:repo/ and its JSON body. */
-  action: 'deploy' | 'rollback';
+  action: 'deploy' | 'rollback' | 'mirror';
   body: Record<string, unknown>;
   /** The same request in-process. */
   enqueue(config: Config, store: Store): { id: number };
@@ -24,11 +24,12 @@ interface JobRequest {
  * Runs a job through the running server's API when one runs, else in-process on the same
  * data_dir; follows its log; exit 1 unless it succeeded or was skipped.
  */
-async function runJobCommand(configOption: string | undefined, r: JobRequest): Promise<void> {
+export async function runJobCommand(configOption: string | undefined, r: JobRequest): Promise<Job | null> {
   const config = loadConfig(configPath(configOption));
   const client = await findServer(config);
   const job = client ? await viaApi(client, r) : await inProcess(config, r);
   if (job && job.state !== 'succeeded' && job.state !== 'skipped') process.exitCode = 1;
+  return job;
 }
 
 async function viaApi(client: ApiClient, r: JobRequest): Promise<Job | null> {
@@ -54,7 +55,7 @@ async function viaApi(client: ApiClient, r: JobRequest): Promise<Job | null> {
 
 async function inProcess(config: Config, r: JobRequest): Promise<Job | null> {
   const repo = config.repos.get(r.repo as never);
-  if (repo?.deploy?.start) {
+  if (repo?.deploy?.start && r.action !== 'mirror') {
     // Its app would die with this process: only the server runs supervised apps.
     throw new AppError('conflict', `repo ${r.repo} is supervised (deploy.start) and no server is running: start autopull serve, then run this again`);
   }

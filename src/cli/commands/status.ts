@@ -3,7 +3,7 @@ import { databasePath } from '../../http/server.js';
 import { Store } from '../../jobs/store.js';
 import { repoStatus } from '../../jobs/status.js';
 import { AppError } from '../../lib/errors.js';
-import { formatJob } from '../output.js';
+import { formatJob, formatMirror } from '../output.js';
 
 /** Reads the store and the disk directly (WAL lets it read while the server writes). */
 export async function statusCommand(repo: string | undefined, opts: { config?: string; json?: boolean }): Promise<void> {
@@ -22,6 +22,7 @@ export async function statusCommand(repo: string | undefined, opts: { config?: s
       if (s.running) console.log(`  running: ${formatJob(s.running)}`);
       if (s.queued) console.log(`  queued:  ${formatJob(s.queued)}`);
       console.log(`  last:    ${s.last ? formatJob(s.last) : '(no job yet)'}`);
+      for (const m of s.mirrors) console.log(`  mirror:  ${formatMirror(m)}`);
     }
   } finally {
     store.close();

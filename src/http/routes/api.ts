@@ -4,7 +4,7 @@ import type { AppDeps } from '../app.js';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
 import { repoStatus } from '../../jobs/status.js';
-import { enqueueManual, enqueueRollback } from '../../jobs/manual.js';
+import { enqueueManual, enqueueMirror, enqueueRollback } from '../../jobs/manual.js';
 import { parseRepoName } from '../../lib/ids.js';
 import { receiveAny, receiveForRepo } from '../../webhooks/receive.js';
 import type { ProviderId } from '../../config/schema.js';
@@ -69,6 +69,12 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     const { id, coalesced } = enqueueRollback(deps.config, deps.store, req.params.repo, body.to);
     setImmediate(() => deps.kick(req.params.repo));
     return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued rollback job ${id}` : `rollback job ${id} queued` });
+  });
+
+  app.post<{ Params: { repo: string } }>('/api/repos/:repo/mirror', async (req, reply) => {
+    const { id, coalesced } = enqueueMirror(deps.config, deps.store, req.params.repo);
+    setImmediate(() => deps.kick(req.params.repo));
+    return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued mirror job ${id}` : `mirror job ${id} queued` });
   });
 
   app.get<{ Querystring: { repo?: string; limit?: string } }>('/api/jobs', async (req) => {

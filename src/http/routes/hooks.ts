@@ -102,7 +102,7 @@ export function recordDecision(
       body_truncated: body.length < raw.rawBody.length,
       redelivery_of: opts.redeliveryOf ?? null,
     },
-    decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha })),
+    decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha, kind: e.kind, params: e.params })),
     decision.ignoredJobs,
   );
   // After the commit: the worker runs the job once this answer is on its way.
