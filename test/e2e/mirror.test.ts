@@ -89,7 +89,7 @@ test('autopull mirror works in-process without a server and exits 1 when a targe
   push(p.work);
   const ok = await runCli(['mirror', 'src', '-c', p.configFile]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-  assert.match(ok.stdout, /no server running: mirroring in this process/);
+  assert.match(ok.stdout, /no server running: running it in this process/);
   git(join(p.dir, 'plain.git'), 'rev-parse', 'refs/heads/main');
   writeFileSync(p.configFile, `data_dir: ./data\nrepos:\n  src:\n    url: ./source.git\n    insecure: true\n    mirror:\n      - url: ./gone.git\n`);
   const bad = await runCli(['mirror', 'src', '-c', p.configFile]);
