@@ -35,3 +35,10 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/** Masks every URL password in free text (git's messages), then each given secret. */
+export function redactText(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^@\s/?#:]*):([^@\s/?#]*)@/gi, '$1$2:***@');
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
+  return out;
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideOverride } from './override.js';
 import { resolveTargets } from './targets.js';
-import { redactText, redactUrl } from './redact.js';
+import { redactText, redactUrl } from '../lib/redact.js';
 
 const targets = [
   { url: 'https://example.com/plain.git' },

@@ -7,7 +7,7 @@ import type { GitAuth } from '../vcs/git.js';
 import { knownHostsFile, type Vcs } from '../vcs/index.js';
 import { backoffMs } from './backoff.js';
 import { describeResult, mirrorTarget } from './push.js';
-import { redactText } from './redact.js';
+import { redactText } from '../lib/redact.js';
 import { resolveTargets, type ResolvedTarget } from './targets.js';
 
 /** What the mirror step needs of a job (the deploy JobContext is one). */

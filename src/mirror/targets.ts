@@ -1,7 +1,7 @@
 import type { MirrorTarget } from '../config/schema.js';
 import type { JobParams } from '../jobs/store.js';
 import { fillTarget, hasPlaceholders } from './override.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../lib/redact.js';
 
 /** A target as one job pushes to it: placeholders filled, url as shown (no password). */
 export interface ResolvedTarget {
