@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { localToken, serverInfoPath, type ServerInfo } from '../http/server.js';
-import { isAlive } from '../jobs/worker.js';
+import { isSameProcessAlive } from '../lib/proc.js';
 
 /** How the CLI talks to a running server: found through data_dir/server.json. */
 export interface ApiClient {
@@ -18,7 +18,7 @@ export async function findServer(config: Config): Promise<ApiClient | null> {
   } catch {
     return null;
   }
-  if (!isAlive(info.pid)) return null;
+  if (!isSameProcessAlive(info.pid, null)) return null;
   try {
     const res = await fetch(`${info.url}/healthz`, { signal: AbortSignal.timeout(2000) });
     if (!res.ok) return null;

@@ -20,7 +20,6 @@ export function formatJob(j: Job): string {
   return `#${j.id} ${j.state} ${j.ref ?? '(default)'}${sha}${j.reason ? `: ${j.reason}` : ''}`;
 }
 
-export const FINAL = new Set(['succeeded', 'failed', 'skipped', 'interrupted', 'ignored']);
 
 /** `ok https://github.com/acme/blog.git (last ok 2026-...)`, or the error and the next retry. */
 export function formatMirror(m: MirrorStatus): string {

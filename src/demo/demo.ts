@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
 import { startServer, type RunningServer } from '../http/server.js';
-import type { Job, LogLine } from '../jobs/store.js';
+import { isFinal, type Job, type LogLine } from '../jobs/store.js';
 import { run } from '../lib/exec.js';
 import { silentLogger } from '../lib/log.js';
-import { formatLogLine, FINAL } from '../cli/output.js';
+import { formatLogLine } from '../cli/output.js';
 import { APP_FILES, hookScript } from './files.js';
 import { startSite } from './site.js';
 
@@ -104,7 +104,7 @@ repos:
     const waiters: ((j: Job) => void)[] = [];
     const onJob = (id: number) => {
       const job = server.store.getJob(id);
-      if (!job || !FINAL.has(job.state) || finished.has(id)) return;
+      if (!job || !isFinal(job.state) || finished.has(id)) return;
       finished.set(id, job);
       void fetch(`${site.url}version.json`)
         .then((r) => (r.ok ? (r.json() as Promise<{ version: string; sha: string }>) : null))

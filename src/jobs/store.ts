@@ -17,6 +17,11 @@ import { createMirrorStatusTable } from './mirror-status.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted' | 'ignored';
 export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'skipped', 'interrupted', 'ignored'];
+
+/** Whether a job state is final (the job will not run again). */
+export function isFinal(state: string): boolean {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}
 export type JobKind = 'deploy' | 'rollback' | 'mirror';
 export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll' | 'retry';
 /** What a job carries beyond its ref: a rollback's target, a mirror target override, or the targets a retry is for. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { commit, git } from '../helpers/git.js';
 import { serve } from '../helpers/cli.js';
-import { githubDelivery, githubPush, post } from '../helpers/github.js';
+import { deliverPush } from '../helpers/github.js';
 import { allFinal, waitForJobs } from '../helpers/api.js';
 
 test('a burst of 20 pushes within 2 s gives at most 3 deploys and ends on the last commit', async (t) => {
@@ -24,7 +24,7 @@ test('a burst of 20 pushes within 2 s gives at most 3 deploys and ends on the la
   for (const sha of shas) {
     git(p.remote, 'update-ref', 'refs/heads/main', sha);
     last = sha;
-    const res = await post(`${server.url}/hooks/site`, githubDelivery('push', githubPush({ after: last, cloneUrl: p.remote }), p.secret));
+    const res = await deliverPush(server.url, p, last);
     answers.push(res.status);
   }
   const elapsed = Date.now() - started;

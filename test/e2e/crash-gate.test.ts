@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { serve } from '../helpers/cli.js';
 import { backend } from '../helpers/backend.js';
-import { githubDelivery, githubPush, post } from '../helpers/github.js';
+import { deliverPush } from '../helpers/github.js';
 import { allFinal, waitForJob, waitForJobs, type ApiJob } from '../helpers/api.js';
 
 test('kill -9 between the switch and the end of restart: the next start runs the restart again and finishes the release', async (t) => {
@@ -16,12 +16,12 @@ test('kill -9 between the switch and the end of restart: the next start runs the
   const env = { AUTOPULL_TEST_FIFO: fifo };
   const v1 = p.pushCommit({ v: '1' });
   const first = await serve(p.configFile, t, env);
-  const r1 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v1, cloneUrl: p.remote }), p.secret));
-  assert.equal((await waitForJob(first.url, p.token, (r1.body.jobs as number[])[0] as number)).state, 'succeeded');
+  const r1 = await deliverPush(first.url, p, v1);
+  assert.equal((await waitForJob(first.url, p.token, r1.job)).state, 'succeeded');
 
   const v2 = p.pushCommit({ v: '2', gate: '' });
-  const r2 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v2, cloneUrl: p.remote }), p.secret));
-  const killed = (r2.body.jobs as number[])[0] as number;
+  const r2 = await deliverPush(first.url, p, v2);
+  const killed = r2.job;
   await first.waitFor(new RegExp(`"job":${killed},[^\n]*"msg":"restart: `));
   await first.kill9();
   assert.equal(readFileSync(join(p.deployPath, 'current', 'v'), 'utf8'), '2', 'killed after the switch');
@@ -53,13 +53,13 @@ test('kill -9 during probation: the next start watches the release through proba
   deployPath = p.deployPath;
   const v1 = p.pushCommit({ v: '1', health: 'ok' });
   const first = await serve(p.configFile, t);
-  const r1 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v1, cloneUrl: p.remote }), p.secret));
-  const job1 = await waitForJob(first.url, p.token, (r1.body.jobs as number[])[0] as number);
+  const r1 = await deliverPush(first.url, p, v1);
+  const job1 = await waitForJob(first.url, p.token, r1.job);
   assert.equal(job1.state, 'succeeded');
 
   const v2 = p.pushCommit({ v: '2', health: 'ok' });
-  const r2 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v2, cloneUrl: p.remote }), p.secret));
-  const killed = (r2.body.jobs as number[])[0] as number;
+  const r2 = await deliverPush(first.url, p, v2);
+  const killed = r2.job;
   await first.waitFor(new RegExp(`"job":${killed},[^\n]*"msg":"probation 2s"`));
   await first.kill9();
 

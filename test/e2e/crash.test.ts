@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fr
 import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { serve } from '../helpers/cli.js';
-import { githubDelivery, githubPush, post } from '../helpers/github.js';
+import { deliverPush } from '../helpers/github.js';
 import { allFinal, api, waitForJob, waitForJobs, waitForLog, type ApiJob } from '../helpers/api.js';
 
 test('kill -9 of the server while a build runs, then a restart: the work finishes and current is on a complete release', async (t) => {
@@ -17,13 +17,13 @@ test('kill -9 of the server while a build runs, then a restart: the work finishe
 
   const v1 = p.pushCommit({ v: '1' });
   const first = await serve(p.configFile, t, env);
-  const r1 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v1, cloneUrl: p.remote }), p.secret));
-  assert.equal((await waitForJob(first.url, p.token, (r1.body.jobs as number[])[0] as number)).state, 'succeeded');
+  const r1 = await deliverPush(first.url, p, v1);
+  assert.equal((await waitForJob(first.url, p.token, r1.job)).state, 'succeeded');
   const good = readlinkSync(join(p.deployPath, 'current'));
 
   const v2 = p.pushCommit({ v: '2', gate: '' });
-  const r2 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v2, cloneUrl: p.remote }), p.secret));
-  const killedJob = (r2.body.jobs as number[])[0] as number;
+  const r2 = await deliverPush(first.url, p, v2);
+  const killedJob = r2.job;
   await waitForJobs(first.url, p.token, (jobs) => jobs.some((j) => j.id === killedJob && j.state === 'running'));
   // The build itself says it is waiting (so it has started, whatever the store knows of it).
   await waitForLog(first.url, p.token, killedJob, /^waiting$/);

@@ -4,7 +4,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { runCli, serve } from '../helpers/cli.js';
-import { githubDelivery, githubPush, post } from '../helpers/github.js';
+import { githubDelivery, githubPush, post, deliverPush } from '../helpers/github.js';
 import { api, waitForJob } from '../helpers/api.js';
 
 test('end to end: a signed GitHub push through the built CLI makes a new release live, with its build output', async (t) => {
@@ -12,7 +12,7 @@ test('end to end: a signed GitHub push through the built CLI makes a new release
   const sha = p.pushCommit({ 'index.html': '<h1>v1</h1>' }, 'first');
   const server = await serve(p.configFile, t);
 
-  const res = await post(`${server.url}/hooks/site`, githubDelivery('push', githubPush({ after: sha, cloneUrl: p.remote }), p.secret));
+  const res = await deliverPush(server.url, p, sha);
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const [jobId] = res.body.jobs as number[];
   const job = await waitForJob(server.url, p.token, jobId as number);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { serve } from '../helpers/cli.js';
-import { githubDelivery, githubPush, post } from '../helpers/github.js';
+import { deliverPush } from '../helpers/github.js';
 import { waitForJob } from '../helpers/api.js';
 import { APP_START, freePort, get, servesVersion, waitUntil } from '../helpers/app.js';
 
@@ -24,8 +24,8 @@ test('kill -9 of the server leaves its app behind; the next start replaces it an
   });
   const v1 = p.pushCommit({ version: '1' });
   const first = await serve(p.configFile, t);
-  const r1 = await post(`${first.url}/hooks/site`, githubDelivery('push', githubPush({ after: v1, cloneUrl: p.remote }), p.secret));
-  const job = await waitForJob(first.url, p.token, (r1.body.jobs as number[])[0] as number);
+  const r1 = await deliverPush(first.url, p, v1);
+  const job = await waitForJob(first.url, p.token, r1.job);
   assert.equal(job.state, 'succeeded', job.reason ?? '');
   await servesVersion(port, /^version 1 /);
   const oldPid = appPid();

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { isFinal } from '../../src/jobs/store.js';
 
-const FINAL = new Set(['succeeded', 'failed', 'skipped', 'interrupted', 'ignored']);
 
 export interface ApiJob {
   id: number;
@@ -31,10 +31,10 @@ export async function waitForJobs(url: string, token: string, done: (jobs: ApiJo
   }
 }
 
-export const allFinal = (jobs: ApiJob[]) => jobs.length > 0 && jobs.every((j) => FINAL.has(j.state));
+export const allFinal = (jobs: ApiJob[]) => jobs.length > 0 && jobs.every((j) => isFinal(j.state));
 
 export async function waitForJob(url: string, token: string, id: number, timeoutMs = 60_000): Promise<ApiJob> {
-  const jobs = await waitForJobs(url, token, (js) => js.some((j) => j.id === id && FINAL.has(j.state)), timeoutMs);
+  const jobs = await waitForJobs(url, token, (js) => js.some((j) => j.id === id && isFinal(j.state)), timeoutMs);
   return jobs.find((j) => j.id === id) as ApiJob;
 }
 

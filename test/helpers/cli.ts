@@ -48,8 +48,13 @@ export async function serve(config: string, t: { after(fn: () => unknown): void 
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  t.after(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  // SIGTERM first: the server then stops its jobs' process groups and its apps; SIGKILL if it hangs.
+  t.after(async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
   });
   const waitFor = (re: RegExp, timeoutMs = 30_000) =>
     new Promise<string>((resolve, reject) => {

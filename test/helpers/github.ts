@@ -74,3 +74,9 @@ export async function post(url: string, d: Delivery): Promise<{ status: number; 
   const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
+
+/** Sends a signed GitHub push of `sha` on `ref` for a test project's remote to `/hooks/site`; returns the answer and its first job id. */
+export async function deliverPush(url: string, p: { remote: string; secret: string }, sha: string, ref = 'refs/heads/main') {
+  const res = await post(`${url}/hooks/site`, githubDelivery('push', githubPush({ ref, after: sha, cloneUrl: p.remote }), p.secret));
+  return { ...res, job: ((res.body.jobs as number[] | undefined) ?? [])[0] as number };
+}

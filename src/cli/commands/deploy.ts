@@ -1,13 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { configPath, loadConfig, type Config } from '../../config/load.js';
 import { databasePath } from '../../http/server.js';
-import { Store, type Job, type LogLine } from '../../jobs/store.js';
+import { isFinal, Store, type Job, type LogLine } from '../../jobs/store.js';
 import { Worker } from '../../jobs/worker.js';
 import { enqueueManual, enqueueRollback } from '../../jobs/manual.js';
 import { AppError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { findServer, type ApiClient } from '../client.js';
-import { FINAL, formatJob, formatLogLine } from '../output.js';
+import { formatJob, formatLogLine } from '../output.js';
 import { printLog } from './logs.js';
 
 interface JobRequest {
@@ -45,7 +45,7 @@ async function viaApi(client: ApiClient, r: JobRequest): Promise<Job | null> {
       console.log(formatLogLine(l));
       after = l.seq;
     }
-    if (FINAL.has(log.body.state)) break;
+    if (isFinal(log.body.state)) break;
     await delay(250);
   }
   const job = (await client.request<{ job: Job }>('GET', `/api/jobs/${id}`)).body.job;

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { configPath, loadConfig } from '../../config/load.js';
 import { databasePath } from '../../http/server.js';
-import { Store } from '../../jobs/store.js';
+import { isFinal, Store } from '../../jobs/store.js';
 import { AppError, UsageError } from '../../lib/errors.js';
-import { FINAL, formatLogLine } from '../output.js';
+import { formatLogLine } from '../output.js';
 
 /** Prints a job's log from the store; with follow, polls until the job reaches a final state. */
 export async function logsCommand(jobArg: string, opts: { config?: string; follow?: boolean }): Promise<void> {
@@ -29,7 +29,7 @@ export async function printLog(store: Store, id: number, follow: boolean, write:
       write(formatLogLine(l));
       after = l.seq;
     }
-    if (!follow || state === undefined || FINAL.has(state)) return;
+    if (!follow || state === undefined || isFinal(state)) return;
     await delay(250);
   }
 }

@@ -1,4 +1,3 @@
-import type { ProviderId } from '../../config/schema.js';
 import type { Provider } from '../provider.js';
 import { azureDevops } from './azure-devops.js';
 import { backlog } from './backlog.js';
@@ -20,6 +19,3 @@ import { gogs } from './gogs.js';
  */
 export const PROVIDERS: readonly Provider[] = [forgejo, gitea, gogs, gitlab, bitbucketCloud, bitbucketServer, github, azureDevops, bitbucketLegacy, backlog, generic];
 
-export function providerById(id: ProviderId): Provider | undefined {
-  return PROVIDERS.find((p) => p.id === id);
-}
