@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/load.js';
-import { localToken, serverInfoPath, type ServerInfo } from '../http/server.js';
+import { localToken, serverInfoPath, type ServerInfo } from '../daemon/paths.js';
 import { isSameProcessAlive } from '../lib/proc.js';
 
 /** How the CLI talks to a running server: found through data_dir/server.json. */

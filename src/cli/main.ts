@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { AppError, ConfigError, UsageError, errorMessage } from '../lib/errors.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../lib/version.js';
 import { checkCommand } from './commands/check.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';

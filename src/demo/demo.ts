@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
-import { startServer, type RunningServer } from '../http/server.js';
-import { isFinal, type Job, type LogLine } from '../jobs/store.js';
+import { startServer, type RunningServer } from '../daemon/start.js';
+import { isFinal, type Job, type LogLine } from '../store/store.js';
 import { run } from '../lib/exec.js';
 import { silentLogger } from '../lib/log.js';
-import { formatLogLine } from '../cli/output.js';
+import { formatLogLine } from '../runner/format.js';
 import { APP_FILES, hookScript } from './files.js';
 import { startSite } from './site.js';
 

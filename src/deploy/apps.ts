@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config, RepoConfig } from '../config/load.js';
-import type { Store } from '../jobs/store.js';
+import type { Store } from '../store/store.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { layout, readCurrent } from './releases.js';

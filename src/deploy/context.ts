@@ -1,5 +1,5 @@
 import type { Config, RepoConfig } from '../config/load.js';
-import type { Job, Store } from '../jobs/store.js';
+import type { Job, Store } from '../store/store.js';
 import type { Apps } from './apps.js';
 
 export interface JobContext {

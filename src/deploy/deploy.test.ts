@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import type { Job } from '../jobs/store.js';
-import { Worker } from '../jobs/worker.js';
-import { enqueueManual } from '../jobs/manual.js';
+import type { Job } from '../store/store.js';
+import { Worker } from '../runner/worker.js';
+import { enqueueManual } from '../runner/manual.js';
 import { silentLogger } from '../lib/log.js';
 import { rig } from '../../test/helpers/rig.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config, RepoConfig } from '../config/load.js';
-import type { Store } from '../jobs/store.js';
+import type { Store } from '../store/store.js';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
 import { ShutdownError } from '../lib/errors.js';
 import { redactUrl } from '../lib/redact.js';

@@ -4,8 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rig, type Rig } from '../../test/helpers/rig.js';
 import { loadConfig } from '../config/load.js';
-import { Worker } from '../jobs/worker.js';
-import { enqueueManual } from '../jobs/manual.js';
+import { Worker } from '../runner/worker.js';
+import { enqueueManual } from '../runner/manual.js';
 import { silentLogger } from '../lib/log.js';
 import { backend } from '../../test/helpers/backend.js';
 

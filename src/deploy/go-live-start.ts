@@ -4,7 +4,7 @@ import { errorMessage, ShutdownError } from '../lib/errors.js';
 import { formatMs } from '../lib/exec.js';
 import { shortSha } from '../lib/ids.js';
 import type { JobContext } from './context.js';
-import { GateError, healthTarget, type GoLive } from './go-live.js';
+import { GateError, healthTarget, type GoLive } from './go-live-common.js';
 import { waitHealthy, watchHealthy, type HealthTarget } from './health.js';
 import type { Layout } from './releases.js';
 import { commandEnv, step } from './steps.js';

@@ -4,7 +4,10 @@ import { errorMessage, ShutdownError } from '../lib/errors.js';
 import { formatMs } from '../lib/exec.js';
 import { shortSha, type ReleaseId } from '../lib/ids.js';
 import type { JobContext } from './context.js';
-import { healthUrl, waitHealthy, watchHealthy, type HealthTarget } from './health.js';
+import { waitHealthy, watchHealthy } from './health.js';
+import { GateError, healthTarget, type GoLive } from './go-live-common.js';
+
+export { GateError, healthTarget, type GoLive } from './go-live-common.js';
 import type { Layout } from './releases.js';
 import { requireApps } from './apps.js';
 import { goLiveSupervised } from './go-live-start.js';
@@ -23,32 +26,6 @@ import { commandEnv, runCommand, step } from './steps.js';
  * points at the new release; the job is found `running` at the next start, marked
  * interrupted and queued again, and that job finds the commit live and ends `skipped`.
  */
-export interface GoLive {
-  release: ReleaseId;
-  sha: string;
-  ref: string;
-  /** The release live before (null on a first deploy) and its commit. */
-  previous: ReleaseId | null;
-  previousSha: string | null;
-}
-
-export class GateError extends Error {
-  override name = 'GateError';
-  /** Health failed (never healthy, or failed in probation): the commit is marked bad. */
-  readonly health: boolean;
-  constructor(message: string, health: boolean) {
-    super(message);
-    this.health = health;
-  }
-}
-
-export function healthTarget(ctx: JobContext): HealthTarget | null {
-  const d = ctx.repo.deploy;
-  if (!d?.health) return null;
-  const url = healthUrl(d.health.url, d.port);
-  return url ? { url, timeoutMs: d.health.timeout, intervalMs: d.health.interval } : null;
-}
-
 export async function goLive(ctx: JobContext, l: Layout, g: GoLive): Promise<void> {
   const deploy = ctx.repo.deploy;
   if (!deploy) throw new Error('no deploy section');

@@ -1,4 +1,4 @@
-import type { ReleaseRow } from '../jobs/store.js';
+import type { ReleaseRow } from '../store/store.js';
 
 /**
  * Which releases to delete: every failed or unfinished one (they never count toward

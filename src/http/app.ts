@@ -1,23 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import type { Config } from '../config/load.js';
-import type { Store } from '../jobs/store.js';
-import type { Logger } from '../lib/log.js';
+import type { AppDeps } from './deps.js';
+export type { AppDeps } from './deps.js';
 import { AppError } from '../lib/errors.js';
 import { sendAppError, sendError } from './reply.js';
 import { hookRoutes, recordRejectedDelivery } from './routes/hooks.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 
-export interface AppDeps {
-  config: Config;
-  store: Store;
-  logger: Logger;
-  /** Called after a transaction queued jobs for these repos. */
-  kick(repo: string): void;
-  /** Extra bearer tokens accepted by the API (the local token file). */
-  apiTokens: string[];
-  now?: () => Date;
-}
 
 /** Builds the HTTP app without listening: tests use `inject`, `serve` calls listen. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { buildApp } from './app.js';
 import { parseConfigText } from '../config/load.js';
-import { Store } from '../jobs/store.js';
+import { Store } from '../store/store.js';
 import { silentLogger } from '../lib/log.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { fixture } from '../../test/helpers/senders.js';

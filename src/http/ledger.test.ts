@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildApp } from './app.js';
 import { parseConfigText } from '../config/load.js';
-import { Store } from '../jobs/store.js';
+import { Store } from '../store/store.js';
 import { silentLogger } from '../lib/log.js';
 import { ConfigError } from '../lib/errors.js';
 import { tempDir } from '../../test/helpers/tmp.js';

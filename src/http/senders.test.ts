@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { parseConfigText } from '../config/load.js';
-import { Store } from '../jobs/store.js';
+import { Store } from '../store/store.js';
 import { silentLogger } from '../lib/log.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 import type { Delivery } from '../../test/helpers/github.js';

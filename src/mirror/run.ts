@@ -1,6 +1,6 @@
 import type { Config, RepoConfig } from '../config/load.js';
-import { getMirrorStatus, recordMirrorOutcome, type MirrorStatus } from '../jobs/mirror-status.js';
-import type { Job, Store } from '../jobs/store.js';
+import { getMirrorStatus, recordMirrorOutcome, type MirrorStatus } from '../store/mirror-status.js';
+import type { Job, Store } from '../store/store.js';
 import { errorMessage } from '../lib/errors.js';
 import { formatMs } from '../lib/exec.js';
 import type { GitAuth } from '../vcs/git.js';

@@ -1,5 +1,5 @@
 import type { MirrorTarget } from '../config/schema.js';
-import type { JobParams } from '../jobs/store.js';
+import type { JobParams } from '../store/store.js';
 import { fillTarget, hasPlaceholders } from './override.js';
 import { redactUrl } from '../lib/redact.js';
 

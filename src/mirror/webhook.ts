@@ -1,5 +1,5 @@
 import type { RepoConfig } from '../config/load.js';
-import type { JobKind, JobParams } from '../jobs/store.js';
+import type { JobKind, JobParams } from '../store/store.js';
 import { decideOverride } from './override.js';
 
 export type MirrorDecision =

@@ -10,7 +10,7 @@ import { PROVIDERS } from './providers/index.js';
 import { hintSha, type ParsedDelivery, type PushEvent, type RefUpdate, type RepoIdentity } from './push-event.js';
 import { repoKey, urlEndsWithFullName } from './repo-url.js';
 import { mirrorDecision } from '../mirror/webhook.js';
-import type { JobKind, JobParams } from '../jobs/store.js';
+import type { JobKind, JobParams } from '../store/store.js';
 
 /**
  * The webhook pipeline, for one delivery: find the repo, detect the sender, check the

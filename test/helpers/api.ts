@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { isFinal } from '../../src/jobs/store.js';
+import { isFinal } from '../../src/store/store.js';
 
 
 export interface ApiJob {

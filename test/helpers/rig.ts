@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import { Store, type Job } from '../../src/jobs/store.js';
-import { Worker } from '../../src/jobs/worker.js';
+import { Store, type Job } from '../../src/store/store.js';
+import { Worker } from '../../src/runner/worker.js';
 import { Apps } from '../../src/deploy/apps.js';
-import { enqueueManual, enqueueRollback } from '../../src/jobs/manual.js';
+import { enqueueManual, enqueueRollback } from '../../src/runner/manual.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { makeProject, type Project, type ProjectOptions } from './project.js';
 

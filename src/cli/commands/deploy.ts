@@ -1,13 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { configPath, loadConfig, type Config } from '../../config/load.js';
-import { databasePath } from '../../http/server.js';
-import { isFinal, Store, type Job, type LogLine } from '../../jobs/store.js';
-import { Worker } from '../../jobs/worker.js';
-import { enqueueManual, enqueueRollback } from '../../jobs/manual.js';
+import { databasePath } from '../../daemon/paths.js';
+import { isFinal, Store, type Job, type LogLine } from '../../store/store.js';
+import { Worker } from '../../runner/worker.js';
+import { enqueueManual, enqueueRollback } from '../../runner/manual.js';
 import { AppError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { findServer, type ApiClient } from '../client.js';
-import { formatJob, formatLogLine } from '../output.js';
+import { formatJob, formatLogLine } from '../../runner/format.js';
 import { printLog } from './logs.js';
 
 interface JobRequest {

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { configPath, loadConfig } from '../../config/load.js';
-import { databasePath } from '../../http/server.js';
-import { isFinal, Store } from '../../jobs/store.js';
+import { databasePath } from '../../daemon/paths.js';
+import { isFinal, Store } from '../../store/store.js';
 import { AppError, UsageError } from '../../lib/errors.js';
-import { formatLogLine } from '../output.js';
+import { formatLogLine } from '../../runner/format.js';
 
 /** Prints a job's log from the store; with follow, polls until the job reaches a final state. */
 export async function logsCommand(jobArg: string, opts: { config?: string; follow?: boolean }): Promise<void> {

@@ -1,4 +1,4 @@
-import { enqueueMirror } from '../../jobs/manual.js';
+import { enqueueMirror } from '../../runner/manual.js';
 import { runJobCommand } from './deploy.js';
 
 /**

@@ -1,5 +1,5 @@
 import { configPath, loadConfig } from '../../config/load.js';
-import { startServer } from '../../http/server.js';
+import { startServer } from '../../daemon/start.js';
 import { createLogger } from '../../lib/log.js';
 
 export async function serveCommand(opts: { config?: string }): Promise<void> {

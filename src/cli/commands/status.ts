@@ -1,9 +1,9 @@
 import { configPath, loadConfig } from '../../config/load.js';
-import { databasePath } from '../../http/server.js';
-import { Store } from '../../jobs/store.js';
-import { repoStatus } from '../../jobs/status.js';
+import { databasePath } from '../../daemon/paths.js';
+import { Store } from '../../store/store.js';
+import { repoStatus } from '../../runner/status.js';
 import { AppError } from '../../lib/errors.js';
-import { formatJob, formatMirror } from '../output.js';
+import { formatJob, formatMirror } from '../../runner/format.js';
 
 /** Reads the store and the disk directly (WAL lets it read while the server writes). */
 export async function statusCommand(repo: string | undefined, opts: { config?: string; json?: boolean }): Promise<void> {

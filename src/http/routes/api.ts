@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
-import { repoStatus } from '../../jobs/status.js';
-import { enqueueManual, enqueueMirror, enqueueRollback } from '../../jobs/manual.js';
+import { repoStatus } from '../../runner/status.js';
+import { enqueueManual, enqueueMirror, enqueueRollback } from '../../runner/manual.js';
 import { parseRepoName } from '../../lib/ids.js';
 import { receiveAny, receiveForRepo } from '../../webhooks/receive.js';
 import type { ProviderId } from '../../config/schema.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { receiveAny, receiveForRepo, type Decision } from '../../webhooks/receive.js';
 import type { WebhookRequest } from '../../webhooks/provider.js';
 import { sendError } from '../reply.js';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { nowIso } from '../lib/time.js';
-import type { JobParams } from './store.js';
+import type { JobParams } from './types.js';
 
 /**
  * Per-target mirror health, one row per (repo, target url as shown: never a password).

@@ -1,5 +1,5 @@
-import type { Job, LogLine } from '../jobs/store.js';
-import type { MirrorStatus } from '../jobs/mirror-status.js';
+import type { Job, LogLine } from '../store/store.js';
+import type { MirrorStatus } from '../store/mirror-status.js';
 
 export function formatLogLine(l: Pick<LogLine, 'ts' | 'stream' | 'line'>): string {
   const time = l.ts.slice(11, 19);

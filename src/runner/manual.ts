@@ -2,7 +2,7 @@ import type { Config } from '../config/load.js';
 import { AppError } from '../lib/errors.js';
 import { parseReleaseId, type RepoName } from '../lib/ids.js';
 import { refNameProblem } from '../vcs/ref-name.js';
-import type { Store } from './store.js';
+import type { Store } from '../store/store.js';
 
 /**
  * Queues a deploy asked for by a person (CLI or API). `ref` may be a branch, a tag, a full

@@ -10,7 +10,7 @@ import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
 import { runRollback } from '../deploy/rollback.js';
 import type { Apps } from '../deploy/apps.js';
 import { runMirrorJob } from '../mirror/job.js';
-import type { Job, Store } from './store.js';
+import type { Job, Store } from '../store/store.js';
 
 /**
  * Runs jobs: one loop per repo (so one job at a time per repo, repos in parallel). `kick`

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Store } from '../jobs/store.js';
-import { recordMirrorOutcome } from '../jobs/mirror-status.js';
+import { Store } from '../store/store.js';
+import { recordMirrorOutcome } from '../store/mirror-status.js';
 import { tempDir } from '../../test/helpers/tmp.js';
-import { MirrorRetries } from './retry.js';
+import { MirrorRetries } from './mirror-retries.js';
 
 test('a due retry queues one mirror job for the failed target, once; an override keeps its own job', (t) => {
   const store = new Store(join(tempDir(t), 'autopull.db'));

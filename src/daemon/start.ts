@@ -1,46 +1,15 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Config } from '../config/load.js';
-import { Store } from '../jobs/store.js';
-import { Worker } from '../jobs/worker.js';
-import { Poller } from '../jobs/poller.js';
+import { Store } from '../store/store.js';
+import { Worker } from '../runner/worker.js';
+import { Poller } from '../runner/poller.js';
 import { Apps } from '../deploy/apps.js';
-import { MirrorRetries } from '../mirror/retry.js';
+import { MirrorRetries } from '../runner/mirror-retries.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import type { Logger } from '../lib/log.js';
-import { VERSION } from '../version.js';
-import { buildApp } from './app.js';
-
-/** Where a running server tells the CLI how to reach it. */
-export interface ServerInfo {
-  pid: number;
-  url: string;
-  started_at: string;
-  version: string;
-}
-
-export function databasePath(config: Config): string {
-  return join(config.data_dir, 'autopull.db');
-}
-
-export function serverInfoPath(config: Config): string {
-  return join(config.data_dir, 'server.json');
-}
-
-/**
- * A token only local users who can read data_dir have: the CLI uses it to talk to the
- * server when the config has no auth_token. Made once, mode 0600.
- */
-export function localToken(config: Config): string {
-  const file = join(config.data_dir, 'local.token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.data_dir, { recursive: true });
-  const token = randomBytes(24).toString('hex');
-  writeFileAtomic(file, `${token}\n`, 0o600);
-  chmodSync(file, 0o600);
-  return token;
-}
+import { VERSION } from '../lib/version.js';
+import { buildApp } from '../http/app.js';
+import { databasePath, formatUrl, localToken, serverInfoPath, type ServerInfo } from './paths.js';
 
 export interface RunningServer {
   url: string;
@@ -51,10 +20,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function formatUrl(host: string, port: number, tls: boolean): string {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return `${tls ? 'https' : 'http'}://${h}:${port}`;
-}
 
 /**
  * Starts autopull: opens the store, recovers from a previous crash (interrupted jobs are

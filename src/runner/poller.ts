@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.js';
 import { existsSync } from 'node:fs';
 import { localRefs, remoteRefs } from '../vcs/git.js';
 import { repoAuth, vcsFor } from '../vcs/index.js';
-import type { Store } from './store.js';
+import type { Store } from '../store/store.js';
 
 /**
  * `poll: 5m`: asks the remote for its heads and tags (`git ls-remote`, no objects) on the

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { startServer } from '../http/server.js';
+import { startServer } from '../daemon/start.js';
 import { silentLogger } from '../lib/log.js';
 import { makeProject } from '../../test/helpers/project.js';
-import type { Job, Store } from './store.js';
+import type { Job, Store } from '../store/store.js';
 
 /** Resolves with the next job that ends in a final state and satisfies `pred`. */
 function nextFinished(store: Store, pred: (j: Job) => boolean): Promise<Job> {

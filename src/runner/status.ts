@@ -1,8 +1,8 @@
 import type { Config } from '../config/load.js';
 import { redactUrl } from '../lib/redact.js';
 import { layout, readCurrent } from '../deploy/releases.js';
-import type { Job, Store } from './store.js';
-import { listMirrorStatus, type MirrorStatus } from './mirror-status.js';
+import type { Job, Store } from '../store/store.js';
+import { listMirrorStatus, type MirrorStatus } from '../store/mirror-status.js';
 
 export interface RepoStatus {
   repo: string;

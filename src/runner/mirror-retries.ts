@@ -1,5 +1,5 @@
-import { nextRetryAt, takeDueRetries } from '../jobs/mirror-status.js';
-import { paramsKey, type JobParams, type Store } from '../jobs/store.js';
+import { nextRetryAt, takeDueRetries } from '../store/mirror-status.js';
+import { paramsKey, type JobParams, type Store } from '../store/store.js';
 
 /**
  * The server's retry clock for failed mirror targets: when a target's `next_retry_at` is

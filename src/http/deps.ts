@@ -1,0 +1,15 @@
+import type { Config } from '../config/load.js';
+import type { Store } from '../store/store.js';
+import type { Logger } from '../lib/log.js';
+
+/** What the HTTP app needs from the daemon: every route plugin receives this and nothing else. */
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  /** Called after a transaction queued jobs for these repos. */
+  kick(repo: string): void;
+  /** Extra bearer tokens accepted by the API (the local token file). */
+  apiTokens: string[];
+  now?: () => Date;
+}
