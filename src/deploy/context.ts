@@ -1,18 +1,25 @@
 import type { Config, RepoConfig } from '../config/load.js';
+import type { JobFailureCode } from '../lib/errors.js';
+import type { StepReporter } from '../lib/step.js';
+import type { ReleaseLedger } from '../store/release-ledger.js';
 import type { Job, Store } from '../store/store.js';
 import type { Apps } from './apps.js';
 
-export interface JobContext {
+/** What a deploy, rollback or mirror job is given: the job, its reporter and the ledgers it may change. */
+export interface JobContext extends StepReporter {
   config: Config;
   repo: RepoConfig;
   job: Job;
+  /** This repo's releases and bad commits. */
+  releases: ReleaseLedger;
+  /** Mirror status (mirror steps only); to be narrowed like `releases`. */
   store: Store;
-  signal: AbortSignal;
   /** The server's supervised apps; absent in an in-process CLI run. */
   apps?: Apps;
-  log(stream: 'step' | 'info' | 'out' | 'err' | 'error', line: string): void;
   /** Records the pid of a running child (its process group), for crash recovery. */
   onChild(pid: number | null): void;
+  /** Records what the job resolved: the commit it deploys, the release it made. */
+  setTarget(fields: { target_sha?: string; release?: string }): void;
 }
 
-export type JobResult = { state: 'succeeded' | 'skipped'; reason: string; release?: string };
+export type JobResult = { state: 'succeeded' | 'skipped'; reason: string; release?: string; failure?: JobFailureCode };

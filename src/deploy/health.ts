@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { JobContext } from './context.js';
 
 /**
  * Health checks: an HTTP GET that must answer 2xx. `waitHealthy` polls until the first 2xx
@@ -58,4 +59,12 @@ export async function watchHealthy(t: HealthTarget, windowMs: number, signal: Ab
     if (!p.ok) throw new Error(`failed its health check in probation: ${p.problem}`);
   }
   return probes;
+}
+
+/** The repo's health check on its app's port, or null when it has none. */
+export function healthTarget(ctx: Pick<JobContext, 'repo'>): HealthTarget | null {
+  const d = ctx.repo.deploy;
+  if (!d?.health) return null;
+  const url = healthUrl(d.health.url, d.port);
+  return url ? { url, timeoutMs: d.health.timeout, intervalMs: d.health.interval } : null;
 }

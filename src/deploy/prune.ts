@@ -1,16 +1,40 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isKnownGood } from '../store/release-state.js';
+import type { ReleaseLedger } from '../store/release-ledger.js';
 import type { ReleaseRow } from '../store/store.js';
+import { listReleaseDirs, readCurrent, type Layout } from './releases.js';
 
 /**
- * Which releases to delete: every failed or unfinished one (they never count toward
- * `keep`), and good ones beyond the newest `keep` — but never `current` nor the previous
- * good release (the rollback target). Pure: takes rows and returns ids.
+ * Which releases to delete: every one that never passed its health check (building, built,
+ * switching, failed: they never count toward `keep`), and known-good ones beyond the newest
+ * `keep`, but never `current` nor a protected one (the new release and the rollback target).
+ * Pure: takes rows and returns ids.
  */
 export function planPrune(rows: readonly Pick<ReleaseRow, 'id' | 'state' | 'created_at'>[], keep: number, protect: readonly (string | null)[]): string[] {
   const keepSet = new Set(protect.filter((p): p is string => p !== null));
   // Newest first by creation time: two releases made in the same second have ids that sort by sha.
   const newest = (a: Pick<ReleaseRow, 'id' | 'created_at'>, b: Pick<ReleaseRow, 'id' | 'created_at'>) =>
     b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id);
-  const good = rows.filter((r) => r.state === 'ready' || r.state === 'live').sort(newest);
+  const good = rows.filter((r) => isKnownGood(r.state)).sort(newest);
   const goodKept = new Set(good.slice(0, keep).map((r) => r.id));
   return rows.filter((r) => !keepSet.has(r.id) && !goodKept.has(r.id)).map((r) => r.id);
+}
+
+/** Deletes what planPrune says, never `current` nor the protected ones; returns the ids removed. */
+export function prune(releases: ReleaseLedger, l: Layout, keep: number, protect: (string | null)[], log: (m: string) => void = () => {}): string[] {
+  const current = readCurrent(l);
+  const rows = releases.list();
+  const known = new Set(rows.map((r) => r.id));
+  const doomed = planPrune(rows, keep, [...protect, current]);
+  for (const id of doomed) {
+    rmSync(join(l.releases, id), { recursive: true, force: true });
+    releases.remove(id);
+  }
+  // Folders the store does not know were not made by this data_dir: report, never delete.
+  for (const id of listReleaseDirs(l)) {
+    if (!known.has(id) && id !== current) log(`releases/${id} is not known to this data_dir; left alone`);
+  }
+  if (doomed.length > 0) log(`removed ${doomed.map((d) => `releases/${d}`).join(', ')}`);
+  return doomed;
 }

@@ -1,19 +1,7 @@
-import { formatMs, runShell } from '../lib/exec.js';
+import { runShell } from '../lib/exec.js';
+
+export { abortError, step } from '../lib/step.js';
 import type { JobContext } from './context.js';
-
-/** Runs one named step: logged when it starts and with its duration when it ends. */
-export async function step<T>(ctx: JobContext, name: string, fn: () => Promise<T> | T): Promise<T> {
-  const started = Date.now();
-  ctx.log('step', name);
-  if (ctx.signal.aborted) throw abortError(ctx.signal);
-  const result = await fn();
-  ctx.log('info', `${name}: done in ${formatMs(Date.now() - started)}`);
-  return result;
-}
-
-export function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted'));
-}
 
 /** The AUTOPULL_* variables: the only way delivery data reaches a user's command. */
 export function commandEnv(ctx: JobContext, sha: string, releaseDir: string, previousSha: string | null, ref: string): NodeJS.ProcessEnv {

@@ -67,3 +67,44 @@ export class ShutdownError extends Error {
     super('autopull is stopping');
   }
 }
+
+/**
+ * Why a job did not do what it was for, stored with the job (`jobs.failure`) and read by the
+ * CLI's exit codes and the API instead of its free-text reason. Each names the step that failed.
+ */
+export const JOB_FAILURES = {
+  fetch_failed: 'fetching from the configured remote failed',
+  ref_not_found: 'the ref to deploy does not exist on the remote',
+  checkout_failed: 'the commit could not be written into a new release folder',
+  shared_failed: 'a shared entry could not be linked into the release',
+  build_failed: 'a build command failed',
+  start_failed: 'the supervised app could not be started',
+  restart_failed: 'the restart command failed',
+  unhealthy: 'the new release never passed its health check',
+  probation_failed: 'the new release failed in probation (crash or failed health check)',
+  no_rollback_target: 'there is no good release to roll back to',
+  needs_server: 'the job needs the running server (a supervised app)',
+  mirror_failed: 'a mirror target did not take every ref (a retry is scheduled)',
+  mirror_diverged: 'a mirror target has diverged refs and force is off',
+  timeout: 'the job ran longer than deploy.timeout',
+  interrupted: 'autopull stopped while the job ran; it was queued again',
+  repo_removed: 'the repo is no longer in the config',
+  internal: 'a fault of autopull itself; see its log',
+} as const satisfies Record<string, string>;
+
+export type JobFailureCode = keyof typeof JOB_FAILURES;
+
+/** A job step's failure with its code: the worker stores the code with the job. */
+export class JobFailure extends Error {
+  override name = 'JobFailure';
+  readonly code: JobFailureCode;
+  constructor(code: JobFailureCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The code of any error a job ended with: a JobFailure's own, else `internal`. */
+export function failureCode(err: unknown): JobFailureCode {
+  return err instanceof JobFailure ? err.code : 'internal';
+}

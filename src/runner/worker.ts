@@ -1,12 +1,14 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/log.js';
-import { errorMessage, ShutdownError } from '../lib/errors.js';
+import { errorMessage, failureCode, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { killProcessesInside } from '../lib/orphans.js';
 import { isSameProcessAlive } from '../lib/proc.js';
 import { join } from 'node:path';
 import { layout } from '../deploy/releases.js';
-import { prune, runDeploy, type JobContext } from '../deploy/deploy.js';
+import { runDeploy, type JobContext } from '../deploy/deploy.js';
+import { prune } from '../deploy/prune.js';
+import { releaseLedger } from '../store/release-ledger.js';
 import { runRollback } from '../deploy/rollback.js';
 import type { Apps } from '../deploy/apps.js';
 import { runMirrorJob } from '../mirror/job.js';
@@ -54,7 +56,7 @@ export class Worker {
       this.logger.warn({ job: job.id, repo: job.repo }, 'job was interrupted by a stop of autopull; queued again');
     }
     for (const repo of this.config.repos.values()) {
-      if (repo.deploy) prune(this.store, repo.name, layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
+      if (repo.deploy) prune(releaseLedger(this.store, repo.name), layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
     }
     this.kickAll();
     return interrupted;
@@ -109,7 +111,7 @@ export class Worker {
     const repo = this.config.repos.get(job.repo as never);
     const log = this.logger.child({ job: job.id, repo: job.repo });
     if (!repo) {
-      this.store.finishJob(job.id, 'failed', `repo ${job.repo} is no longer in the config`);
+      this.store.finishJob(job.id, 'failed', `repo ${job.repo} is no longer in the config`, 'repo_removed');
       return;
     }
     const ac = new AbortController();
@@ -121,6 +123,7 @@ export class Worker {
       repo,
       job,
       store: this.store,
+      releases: releaseLedger(this.store, job.repo),
       signal: ac.signal,
       apps: this.opts.apps,
       log: (stream, line) => {
@@ -128,6 +131,7 @@ export class Worker {
         if (stream === 'step') log.info(line);
       },
       onChild: (pid) => this.store.updateJob(job.id, { child_pid: pid }),
+      setTarget: (fields) => this.store.updateJob(job.id, fields),
     };
     const what =
       job.kind === 'rollback'
@@ -139,19 +143,20 @@ export class Worker {
     try {
       const result = job.kind === 'rollback' ? await runRollback(ctx) : job.kind === 'mirror' ? await runMirrorJob(ctx) : await runDeploy(ctx);
       ctx.log('info', result.reason);
-      this.store.finishJob(job.id, result.state, result.reason);
+      this.store.finishJob(job.id, result.state, result.reason, result.failure ?? null);
       log.info({ state: result.state }, result.reason);
     } catch (err) {
       if (ac.signal.reason instanceof ShutdownError) {
         ctx.log('error', 'autopull is stopping; the job will run again at the next start');
         this.store.db.transaction(() => {
-          this.store.finishJob(job.id, 'interrupted', 'autopull stopped while this job ran; queued again');
+          this.store.finishJob(job.id, 'interrupted', 'autopull stopped while this job ran; queued again', 'interrupted');
           this.store.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries: job.deliveries, force: job.force, retryOf: job.id, merge: 'older' });
         })();
       } else {
-        const reason = ac.signal.aborted && ac.signal.reason instanceof Error ? `${ac.signal.reason.message}: ${errorMessage(err)}` : errorMessage(err);
+        const timedOut = ac.signal.aborted && ac.signal.reason instanceof Error;
+        const reason = timedOut ? `${(ac.signal.reason as Error).message}: ${errorMessage(err)}` : errorMessage(err);
         ctx.log('error', `failed: ${reason}`);
-        this.store.finishJob(job.id, 'failed', reason);
+        this.store.finishJob(job.id, 'failed', reason, timedOut ? 'timeout' : failureCode(err));
         log.warn({ state: 'failed' }, reason);
       }
     } finally {

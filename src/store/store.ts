@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { nowIso } from '../lib/time.js';
 import { processStartTime } from '../lib/proc.js';
-import { createMirrorStatusTable } from './mirror-status.js';
+import { migrate } from './migrations.js';
 import type { BadCommit, Delivery, DeliveryRecord, EnqueueInput, IgnoredJobInput, Job, JobParams, JobState, LogLine, ReleaseRow, ReleaseState } from './types.js';
 
 export * from './types.js';
@@ -18,61 +18,6 @@ export * from './types.js';
  * at most one running job per repo.
  */
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS deliveries (
-  id INTEGER PRIMARY KEY,
-  delivery_id TEXT NOT NULL,
-  provider TEXT, event TEXT, repo TEXT,
-  received_at TEXT NOT NULL,
-  remote_addr TEXT NOT NULL,
-  status_code INTEGER NOT NULL,
-  outcome TEXT NOT NULL,
-  message TEXT NOT NULL,
-  headers TEXT NOT NULL,
-  body BLOB NOT NULL,
-  body_truncated INTEGER NOT NULL DEFAULT 0,
-  jobs TEXT NOT NULL DEFAULT '[]'
-);
-CREATE INDEX IF NOT EXISTS deliveries_by_sender_id ON deliveries (provider, delivery_id);
-CREATE TABLE IF NOT EXISTS jobs (
-  id INTEGER PRIMARY KEY,
-  repo TEXT NOT NULL,
-  kind TEXT NOT NULL DEFAULT 'deploy',
-  ref TEXT, hint_sha TEXT, target_sha TEXT,
-  force INTEGER NOT NULL DEFAULT 0,
-  state TEXT NOT NULL,
-  reason TEXT,
-  trigger TEXT NOT NULL,
-  release TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-  started_at TEXT, finished_at TEXT,
-  owner_pid INTEGER, child_pid INTEGER,
-  retry_of INTEGER,
-  params TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS one_running_job ON jobs (repo) WHERE state = 'running';
-CREATE INDEX IF NOT EXISTS jobs_by_repo ON jobs (repo, id);
-CREATE TABLE IF NOT EXISTS job_deliveries (
-  job_id INTEGER NOT NULL, delivery INTEGER NOT NULL,
-  PRIMARY KEY (job_id, delivery)
-);
-CREATE TABLE IF NOT EXISTS job_logs (
-  job_id INTEGER NOT NULL, seq INTEGER NOT NULL,
-  ts TEXT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL,
-  PRIMARY KEY (job_id, seq)
-);
-CREATE TABLE IF NOT EXISTS bad_commits (
-  repo TEXT NOT NULL, sha TEXT NOT NULL, reason TEXT NOT NULL,
-  job_id INTEGER, marked_at TEXT NOT NULL,
-  PRIMARY KEY (repo, sha)
-);
-CREATE TABLE IF NOT EXISTS releases (
-  repo TEXT NOT NULL, id TEXT NOT NULL, sha TEXT NOT NULL,
-  job_id INTEGER, state TEXT NOT NULL, created_at TEXT NOT NULL,
-  PRIMARY KEY (repo, id)
-);
-`;
 
 type Row = Record<string, unknown>;
 
@@ -92,19 +37,19 @@ export class Store extends EventEmitter {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
-    migrateJobParams(this.db);
-    createMirrorStatusTable(this.db);
-    this.addColumnIfMissing('deliveries', 'redelivery_of', 'INTEGER');
-    this.addColumnIfMissing('releases', 'previous', 'TEXT');
-    this.addColumnIfMissing('jobs', 'owner_start', 'TEXT');
-    this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')`).run();
+    migrate(this.db);
   }
 
-  /** For databases made by an earlier version: CREATE TABLE IF NOT EXISTS adds no columns. */
-  private addColumnIfMissing(table: string, column: string, decl: string): void {
-    const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
-    if (!cols.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+  private statements = new Map<string, Database.Statement>();
+
+  /** A statement prepared once per SQL text and kept for the life of the connection. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
   }
 
   close(): void {
@@ -119,8 +64,7 @@ export class Store extends EventEmitter {
    */
   recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[], ignored: IgnoredJobInput[] = []): { id: number; jobs: number[] } {
     return this.db.transaction(() => {
-      const { lastInsertRowid } = this.db
-        .prepare(
+      const { lastInsertRowid } = this.sql(
           `INSERT INTO deliveries (delivery_id, provider, event, repo, received_at, remote_addr, status_code, outcome, message, headers, body, body_truncated, redelivery_of)
            VALUES (@delivery_id, @provider, @event, @repo, @received_at, @remote_addr, @status_code, @outcome, @message, @headers, @body, @body_truncated, @redelivery_of)`,
         )
@@ -128,7 +72,6 @@ export class Store extends EventEmitter {
       const id = Number(lastInsertRowid);
       const jobs = enqueue.map((e) => this.enqueue({ ...e, trigger: 'webhook', deliveries: [id] }).id);
       for (const i of ignored) jobs.push(this.recordIgnoredJob(i, id));
-      if (jobs.length > 0) this.db.prepare(`UPDATE deliveries SET jobs = ? WHERE id = ?`).run(JSON.stringify(jobs), id);
       return { id, jobs };
     })();
   }
@@ -136,7 +79,7 @@ export class Store extends EventEmitter {
   /** A sender's delivery id counts as seen once it was accepted (2xx, not itself a duplicate). */
   isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
     // Per repo: a sender trusted by repo A must not be able to burn repo B's future ids.
-    const stmt = this.db.prepare(
+    const stmt = this.sql(
       `SELECT 1 FROM deliveries WHERE provider = ? AND delivery_id = ? AND status_code BETWEEN 200 AND 299 AND outcome != 'duplicate'
        AND (',' || COALESCE(repo, '') || ',') LIKE ('%,' || ? || ',%') LIMIT 1`,
     );
@@ -144,15 +87,19 @@ export class Store extends EventEmitter {
   }
 
   listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM deliveries WHERE (@repo IS NULL OR repo = @repo) ORDER BY id DESC LIMIT @limit`)
+    const rows = this.sql(`SELECT * FROM deliveries WHERE (@repo IS NULL OR repo = @repo) ORDER BY id DESC LIMIT @limit`)
       .all({ repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
-    return rows.map(toDelivery);
+    return rows.map((r) => this.toDelivery(r));
   }
 
   getDelivery(id: number): Delivery | null {
-    const row = this.db.prepare(`SELECT * FROM deliveries WHERE id = ?`).get(id) as Row | undefined;
-    return row ? toDelivery(row) : null;
+    const row = this.sql(`SELECT * FROM deliveries WHERE id = ?`).get(id) as Row | undefined;
+    return row ? this.toDelivery(row) : null;
+  }
+
+  private toDelivery(row: Row): Delivery {
+    const jobs = (this.sql(`SELECT job_id FROM job_deliveries WHERE delivery = ? ORDER BY job_id`).all(row.id) as { job_id: number }[]).map((r) => r.job_id);
+    return { ...(row as unknown as Delivery), headers: JSON.parse(row.headers as string) as Record<string, string>, body_truncated: row.body_truncated === 1, jobs };
   }
 
   // ---- jobs -------------------------------------------------------------------------
@@ -166,21 +113,18 @@ export class Store extends EventEmitter {
       const now = nowIso();
       const kind = input.kind ?? 'deploy';
       const params = paramsKey(input.params);
-      const queued = this.db
-        .prepare(`SELECT id FROM jobs WHERE repo = ? AND kind = ? AND COALESCE(params, '') = ? AND state = 'queued'`)
+      const queued = this.sql(`SELECT id FROM jobs WHERE repo = ? AND kind = ? AND COALESCE(params, '') = ? AND state = 'queued'`)
         .get(input.repo, kind, params ?? '') as { id: number } | undefined;
       let id: number;
       if (queued) {
         id = queued.id;
         if (input.merge !== 'older') {
-          this.db
-            .prepare(`UPDATE jobs SET ref = COALESCE(@ref, ref), hint_sha = @hint, force = @force, params = COALESCE(@params, params), trigger = @trigger, updated_at = @now WHERE id = @id`)
+          this.sql(`UPDATE jobs SET ref = COALESCE(@ref, ref), hint_sha = @hint, force = @force, params = COALESCE(@params, params), trigger = @trigger, updated_at = @now WHERE id = @id`)
             .run({ id, ref: input.ref, hint: input.hintSha, force: input.force ? 1 : 0, params, trigger: input.trigger, now });
         }
       } else {
         id = Number(
-          this.db
-            .prepare(
+          this.sql(
               `INSERT INTO jobs (repo, kind, params, ref, hint_sha, force, state, trigger, created_at, updated_at, retry_of)
                VALUES (@repo, @kind, @params, @ref, @hint, @force, 'queued', @trigger, @now, @now, @retryOf)`,
             )
@@ -188,7 +132,7 @@ export class Store extends EventEmitter {
             .lastInsertRowid,
         );
       }
-      const link = this.db.prepare(`INSERT OR IGNORE INTO job_deliveries (job_id, delivery) VALUES (?, ?)`);
+      const link = this.sql(`INSERT OR IGNORE INTO job_deliveries (job_id, delivery) VALUES (?, ?)`);
       for (const d of input.deliveries ?? []) link.run(id, d);
       this.emit('job', id);
       return { id, coalesced: queued !== undefined };
@@ -199,14 +143,13 @@ export class Store extends EventEmitter {
   recordIgnoredJob(input: IgnoredJobInput, delivery: number | null): number {
     const now = nowIso();
     const id = Number(
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO jobs (repo, kind, ref, force, state, reason, trigger, created_at, updated_at, finished_at)
            VALUES (@repo, 'deploy', @ref, 0, 'ignored', @reason, 'webhook', @now, @now, @now)`,
         )
         .run({ repo: input.repo, ref: input.ref, reason: input.reason, now }).lastInsertRowid,
     );
-    if (delivery !== null) this.db.prepare(`INSERT OR IGNORE INTO job_deliveries (job_id, delivery) VALUES (?, ?)`).run(id, delivery);
+    if (delivery !== null) this.sql(`INSERT OR IGNORE INTO job_deliveries (job_id, delivery) VALUES (?, ?)`).run(id, delivery);
     this.emit('job', id);
     return id;
   }
@@ -214,12 +157,12 @@ export class Store extends EventEmitter {
   /** Takes the repo's queued job when no job of the repo runs; null when there is none to take. */
   claim(repo: string, ownerPid: number, ownerStart: string | null = processStartTime(ownerPid)): Job | null {
     const id = this.db.transaction(() => {
-      const running = this.db.prepare(`SELECT 1 FROM jobs WHERE repo = ? AND state = 'running'`).get(repo);
+      const running = this.sql(`SELECT 1 FROM jobs WHERE repo = ? AND state = 'running'`).get(repo);
       if (running) return null;
-      const next = this.db.prepare(`SELECT id FROM jobs WHERE repo = ? AND state = 'queued' ORDER BY id LIMIT 1`).get(repo) as { id: number } | undefined;
+      const next = this.sql(`SELECT id FROM jobs WHERE repo = ? AND state = 'queued' ORDER BY id LIMIT 1`).get(repo) as { id: number } | undefined;
       if (!next) return null;
       const now = nowIso();
-      this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?, owner_pid = ?, owner_start = ? WHERE id = ?`).run(now, now, ownerPid, ownerStart, next.id);
+      this.sql(`UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?, owner_pid = ?, owner_start = ? WHERE id = ?`).run(now, now, ownerPid, ownerStart, next.id);
       return next.id;
     }).immediate();
     return id === null ? null : this.getJob(id);
@@ -228,26 +171,26 @@ export class Store extends EventEmitter {
   updateJob(id: number, fields: Partial<Pick<Job, 'target_sha' | 'release' | 'child_pid' | 'reason'>>): void {
     const sets = Object.keys(fields).map((k) => `${k} = @${k}`);
     if (sets.length === 0) return;
-    this.db.prepare(`UPDATE jobs SET ${sets.join(', ')}, updated_at = @now WHERE id = @id`).run({ ...fields, id, now: nowIso() });
+    this.sql(`UPDATE jobs SET ${sets.join(', ')}, updated_at = @now WHERE id = @id`).run({ ...fields, id, now: nowIso() });
   }
 
-  finishJob(id: number, state: Exclude<JobState, 'queued' | 'running'>, reason: string | null): void {
+  /** Ends a job; `failure` is its code (lib/errors.ts JOB_FAILURES) when it did not do its work. */
+  finishJob(id: number, state: Exclude<JobState, 'queued' | 'running'>, reason: string | null, failure: string | null = null): void {
     const now = nowIso();
-    this.db.prepare(`UPDATE jobs SET state = ?, reason = ?, finished_at = ?, updated_at = ?, child_pid = NULL WHERE id = ?`).run(state, reason, now, now, id);
+    this.sql(`UPDATE jobs SET state = ?, reason = ?, failure = ?, finished_at = ?, updated_at = ?, child_pid = NULL WHERE id = ?`).run(state, reason, failure, now, now, id);
     this.emit('job', id);
   }
 
   getJob(id: number): Job | null {
-    const row = this.db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.sql(`SELECT * FROM jobs WHERE id = ?`).get(id) as Row | undefined;
     if (!row) return null;
-    const deliveries = (this.db.prepare(`SELECT delivery FROM job_deliveries WHERE job_id = ? ORDER BY delivery`).all(id) as { delivery: number }[]).map((r) => r.delivery);
+    const deliveries = (this.sql(`SELECT delivery FROM job_deliveries WHERE job_id = ? ORDER BY delivery`).all(id) as { delivery: number }[]).map((r) => r.delivery);
     return toJob(row, deliveries);
   }
 
   listJobs(opts: { repo?: string; limit?: number; states?: JobState[] } = {}): Job[] {
     const states = opts.states ?? null;
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT * FROM jobs WHERE (@repo IS NULL OR repo = @repo) ${states ? `AND state IN (${states.map(() => '?').join(',')})` : ''} ORDER BY id DESC LIMIT @limit`,
       )
       .all(...(states ?? []), { repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
@@ -255,7 +198,7 @@ export class Store extends EventEmitter {
   }
 
   reposWithQueuedJobs(): string[] {
-    return (this.db.prepare(`SELECT DISTINCT repo FROM jobs WHERE state = 'queued'`).all() as { repo: string }[]).map((r) => r.repo);
+    return (this.sql(`SELECT DISTINCT repo FROM jobs WHERE state = 'queued'`).all() as { repo: string }[]).map((r) => r.repo);
   }
 
   /**
@@ -264,13 +207,13 @@ export class Store extends EventEmitter {
    * into the repo's queued job when there is one (that one is newer anyway).
    */
   recoverInterrupted(isAlive: (pid: number, start: string | null) => boolean): Job[] {
-    const stale = (this.db.prepare(`SELECT * FROM jobs WHERE state = 'running'`).all() as Row[])
+    const stale = (this.sql(`SELECT * FROM jobs WHERE state = 'running'`).all() as Row[])
       .map((r) => toJob(r, []))
       .filter((j) => j.owner_pid === null || !isAlive(j.owner_pid, j.owner_start));
     for (const job of stale) {
       this.db.transaction(() => {
         const deliveries = this.getJob(job.id)?.deliveries ?? [];
-        this.finishJob(job.id, 'interrupted', `autopull stopped while this job ran (pid ${job.owner_pid ?? '?'}); queued again`);
+        this.finishJob(job.id, 'interrupted', `autopull stopped while this job ran (pid ${job.owner_pid ?? '?'}); queued again`, 'interrupted');
         this.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries, force: job.force, retryOf: job.id, merge: 'older' });
       })();
     }
@@ -281,8 +224,7 @@ export class Store extends EventEmitter {
 
   appendLog(jobId: number, stream: string, line: string): LogLine {
     const ts = nowIso();
-    const row = this.db
-      .prepare(`INSERT INTO job_logs (job_id, seq, ts, stream, line) SELECT @job, COALESCE(MAX(seq), 0) + 1, @ts, @stream, @line FROM job_logs WHERE job_id = @job RETURNING seq`)
+    const row = this.sql(`INSERT INTO job_logs (job_id, seq, ts, stream, line) SELECT @job, COALESCE(MAX(seq), 0) + 1, @ts, @stream, @line FROM job_logs WHERE job_id = @job RETURNING seq`)
       .get({ job: jobId, ts, stream, line: line.slice(0, 8192) }) as { seq: number };
     const entry: LogLine = { job_id: jobId, seq: row.seq, ts, stream, line };
     this.emit('log', entry);
@@ -290,35 +232,33 @@ export class Store extends EventEmitter {
   }
 
   logsAfter(jobId: number, afterSeq = 0, limit = 10_000): LogLine[] {
-    return this.db.prepare(`SELECT * FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`).all(jobId, afterSeq, limit) as LogLine[];
+    return this.sql(`SELECT * FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`).all(jobId, afterSeq, limit) as LogLine[];
   }
 
   // ---- bad commits ------------------------------------------------------------------
 
   /** A commit that failed in probation (or was rolled back from) is not deployed again automatically. */
   markBad(repo: string, sha: string, reason: string, jobId: number | null): void {
-    this.db
-      .prepare(`INSERT INTO bad_commits (repo, sha, reason, job_id, marked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (repo, sha) DO UPDATE SET reason = excluded.reason, job_id = excluded.job_id, marked_at = excluded.marked_at`)
+    this.sql(`INSERT INTO bad_commits (repo, sha, reason, job_id, marked_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (repo, sha) DO UPDATE SET reason = excluded.reason, job_id = excluded.job_id, marked_at = excluded.marked_at`)
       .run(repo, sha, reason, jobId, nowIso());
   }
 
   getBad(repo: string, sha: string): BadCommit | null {
-    return (this.db.prepare(`SELECT * FROM bad_commits WHERE repo = ? AND sha = ?`).get(repo, sha) as BadCommit | undefined) ?? null;
+    return (this.sql(`SELECT * FROM bad_commits WHERE repo = ? AND sha = ?`).get(repo, sha) as BadCommit | undefined) ?? null;
   }
 
   clearBad(repo: string, sha: string): void {
-    this.db.prepare(`DELETE FROM bad_commits WHERE repo = ? AND sha = ?`).run(repo, sha);
+    this.sql(`DELETE FROM bad_commits WHERE repo = ? AND sha = ?`).run(repo, sha);
   }
 
   listBad(repo: string): BadCommit[] {
-    return this.db.prepare(`SELECT * FROM bad_commits WHERE repo = ? ORDER BY marked_at DESC`).all(repo) as BadCommit[];
+    return this.sql(`SELECT * FROM bad_commits WHERE repo = ? ORDER BY marked_at DESC`).all(repo) as BadCommit[];
   }
 
   // ---- releases ---------------------------------------------------------------------
 
   putRelease(r: Omit<ReleaseRow, 'created_at'>): void {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO releases (repo, id, sha, job_id, state, created_at) VALUES (@repo, @id, @sha, @job_id, @state, @now)
          ON CONFLICT (repo, id) DO UPDATE SET state = excluded.state`,
       )
@@ -326,23 +266,23 @@ export class Store extends EventEmitter {
   }
 
   setReleasePrevious(repo: string, id: string, previous: string | null): void {
-    this.db.prepare(`UPDATE releases SET previous = ? WHERE repo = ? AND id = ?`).run(previous, repo, id);
+    this.sql(`UPDATE releases SET previous = ? WHERE repo = ? AND id = ?`).run(previous, repo, id);
   }
 
   setReleaseState(repo: string, id: string, state: ReleaseState): void {
-    this.db.prepare(`UPDATE releases SET state = ? WHERE repo = ? AND id = ?`).run(state, repo, id);
+    this.sql(`UPDATE releases SET state = ? WHERE repo = ? AND id = ?`).run(state, repo, id);
   }
 
   getRelease(repo: string, id: string): ReleaseRow | null {
-    return (this.db.prepare(`SELECT * FROM releases WHERE repo = ? AND id = ?`).get(repo, id) as ReleaseRow | undefined) ?? null;
+    return (this.sql(`SELECT * FROM releases WHERE repo = ? AND id = ?`).get(repo, id) as ReleaseRow | undefined) ?? null;
   }
 
   listReleases(repo: string): ReleaseRow[] {
-    return this.db.prepare(`SELECT * FROM releases WHERE repo = ? ORDER BY created_at DESC, id DESC`).all(repo) as ReleaseRow[];
+    return this.sql(`SELECT * FROM releases WHERE repo = ? ORDER BY created_at DESC, id DESC`).all(repo) as ReleaseRow[];
   }
 
   deleteRelease(repo: string, id: string): void {
-    this.db.prepare(`DELETE FROM releases WHERE repo = ? AND id = ?`).run(repo, id);
+    this.sql(`DELETE FROM releases WHERE repo = ? AND id = ?`).run(repo, id);
   }
 }
 
@@ -353,22 +293,3 @@ export function paramsKey(params: JobParams | null | undefined): string | null {
   return entries.length === 0 ? null : JSON.stringify(Object.fromEntries(entries));
 }
 
-/**
- * Databases made before jobs carried params get the column; the one-queued-job rule then
- * holds per (repo, kind, params), so a job with a target override never swallows another.
- */
-function migrateJobParams(db: Database.Database): void {
-  const cols = db.prepare(`PRAGMA table_info(jobs)`).all() as { name: string }[];
-  if (!cols.some((c) => c.name === 'params')) db.exec(`ALTER TABLE jobs ADD COLUMN params TEXT`);
-  db.exec(`DROP INDEX IF EXISTS one_queued_job;
-CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job_per_params ON jobs (repo, kind, COALESCE(params, '')) WHERE state = 'queued';`);
-}
-
-function toDelivery(row: Row): Delivery {
-  return {
-    ...(row as unknown as Delivery),
-    headers: JSON.parse(row.headers as string) as Record<string, string>,
-    body_truncated: row.body_truncated === 1,
-    jobs: JSON.parse(row.jobs as string) as number[],
-  };
-}

@@ -32,6 +32,8 @@ export interface Job {
   force: boolean;
   state: JobState;
   reason: string | null;
+  /** Why it did not do its work (lib/errors.ts JOB_FAILURES), or null. */
+  failure: string | null;
   trigger: Trigger;
   release: string | null;
   created_at: string;
@@ -89,8 +91,9 @@ export interface LogLine {
   line: string;
 }
 
-/** building → ready → switching (current points at it, the gate runs) → live; or failed. */
-export type ReleaseState = 'building' | 'ready' | 'switching' | 'live' | 'failed';
+import type { ReleaseState } from './release-state.js';
+
+export type { ReleaseState } from './release-state.js';
 export interface ReleaseRow {
   repo: string;
   id: string;

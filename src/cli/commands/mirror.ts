@@ -14,5 +14,5 @@ export async function mirrorCommand(repo: string, opts: { config?: string; wait?
     enqueue: (config, store) => enqueueMirror(config, store, repo),
     wait: opts.wait !== false,
   });
-  if (job && /failed|diverged/.test(job.reason ?? '')) process.exitCode = 1;
+  if (job && (job.failure === 'mirror_failed' || job.failure === 'mirror_diverged')) process.exitCode = 1;
 }

@@ -1,0 +1,46 @@
+import { errorMessage, JobFailure, ShutdownError } from '../../lib/errors.js';
+import { shortSha } from '../../lib/ids.js';
+import type { JobContext } from '../context.js';
+import type { Gate, GoLive } from './types.js';
+
+/** A failure that says the commit itself is bad: it is marked so and not deployed again automatically. */
+const COMMIT_IS_BAD = new Set(['unhealthy', 'probation_failed']);
+
+/**
+ * Takes a release through a gate and keeps the ledger in step:
+ *   built/replaced --prepare, verify--> switching --switch, watch--> live (the previous: replaced)
+ * On failure the release is `failed`, and this function alone decides the undo: `revert` when
+ * the switch happened, else `dispose`. Stopping autopull is no verdict: nothing is undone, the
+ * release keeps its state (`switching` after the switch: the next job runs the gate again).
+ */
+export async function passGate(ctx: JobContext, gate: Gate, g: GoLive): Promise<void> {
+  const previous = g.previous !== null && g.previous !== g.release ? g.previous : null;
+  let switched = false;
+  try {
+    await gate.prepare();
+    await gate.verify();
+    // Recorded before the switch: if we die inside it, the next job finds current on a
+    // `switching` release and runs the gate again instead of calling it live.
+    ctx.releases.move(g.release, 'switching', { previous });
+    if (previous) ctx.releases.move(previous, 'replaced');
+    switched = true;
+    await gate.switch();
+    await gate.watch();
+  } catch (err) {
+    if (ctx.signal.reason instanceof ShutdownError) throw err;
+    ctx.releases.move(g.release, 'failed');
+    if (switched) {
+      if (previous) ctx.releases.move(previous, 'live');
+      await gate.revert();
+    } else {
+      await gate.dispose();
+    }
+    // A job aborted by its timeout failed its checks for want of time: no verdict on the commit.
+    if (err instanceof JobFailure && COMMIT_IS_BAD.has(err.code) && !ctx.signal.aborted) {
+      ctx.releases.markBad(g.sha, `job ${ctx.job.id}: ${err.message}`, ctx.job.id);
+      ctx.log('error', `${shortSha(g.sha)} is now marked bad: it will not be deployed again automatically`);
+    }
+    throw err instanceof JobFailure ? err : new JobFailure('internal', errorMessage(err), { cause: err });
+  }
+  ctx.releases.move(g.release, 'live');
+}

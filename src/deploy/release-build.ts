@@ -1,0 +1,56 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { shortSha, type ReleaseId, type Sha } from '../lib/ids.js';
+import type { Vcs } from '../vcs/index.js';
+import type { JobContext } from './context.js';
+import { layout, listReleaseDirs, newReleaseId, type Layout } from './releases.js';
+import { linkShared } from './shared.js';
+import { commandEnv, runCommand, step } from './steps.js';
+
+/**
+ * Makes a new release of `sha`: a `building` row first (a crash leaves a row that prune
+ * removes), then materialise, link shared, build, each a named step. Ends `built`. Any failure
+ * removes the folder and the row: `current` is never touched here.
+ */
+export async function buildRelease(ctx: JobContext, vcs: Vcs, cache: string, sha: Sha, ref: string, previousSha: string | null): Promise<ReleaseId> {
+  const deploy = ctx.repo.deploy;
+  if (!deploy) throw new Error(`repo ${ctx.repo.name} has no deploy: section`);
+  const l = layout(deploy.path);
+  mkdirSync(l.releases, { recursive: true });
+  const taken = new Set(listReleaseDirs(l) as string[]);
+  const id = newReleaseId(new Date(), sha, (x) => taken.has(x) || ctx.releases.get(x) !== null);
+  const dir = join(l.releases, id);
+  ctx.releases.create(id, sha, ctx.job.id);
+  ctx.setTarget({ release: id });
+  const env = commandEnv(ctx, sha, dir, previousSha, ref);
+  try {
+    await step(ctx, `materialise ${shortSha(sha)} into releases/${id}`, () => vcs.materialise(cache, sha, dir, { signal: ctx.signal }), 'checkout_failed');
+    if (deploy.shared.length > 0) {
+      await step(ctx, 'link shared', () => {
+        const linked = linkShared(l.shared, dir, deploy.shared);
+        ctx.log('info', `linked ${linked.join(', ')}`);
+      }, 'shared_failed');
+    }
+    for (const line of deploy.build) {
+      await step(ctx, `build: ${line}`, () => runCommand(ctx, line, dir, env), 'build_failed');
+    }
+  } catch (err) {
+    discard(ctx, l, id);
+    throw err;
+  }
+  ctx.releases.move(id, 'built');
+  return id;
+}
+
+/** Throws away a release that never went live. */
+function discard(ctx: JobContext, l: Layout, id: ReleaseId): void {
+  rmSync(join(l.releases, id), { recursive: true, force: true });
+  ctx.releases.remove(id);
+  ctx.log('info', `removed unfinished release ${id}; current is untouched`);
+}
+
+/** Removes a release that failed after it went live (current no longer points at it). */
+export function dropFailed(ctx: JobContext, l: Layout, id: ReleaseId): void {
+  rmSync(join(l.releases, id), { recursive: true, force: true });
+  ctx.releases.remove(id);
+}
