@@ -152,12 +152,20 @@ function discard(ctx: JobContext, l: Layout, id: ReleaseId): void {
   ctx.log('info', `removed unfinished release ${id}; current is untouched`);
 }
 
-/** Deletes releases beyond `keep` and every failed or unfinished one; never the protected ones. */
+/**
+ * Deletes releases beyond `keep` and every failed or unfinished one; never the protected
+ * ones, `current`, nor a release of a job still running (in this process or another one: a
+ * `building` release whose job runs is being built, not left over). Recovery decides when a
+ * running job is dead (its owner pid and start time); only then may its release go.
+ */
 export function prune(store: Store, repo: string, l: Layout, keep: number, protect: (string | null)[], log: (m: string) => void = () => {}): string[] {
   const current = readCurrent(l);
-  const rows = store.listReleases(repo);
+  // One read snapshot: a release row seen `building` is seen with its job's state at that time.
+  const { rows, running } = store.db.transaction(() => ({ rows: store.listReleases(repo), running: store.listJobs({ repo, states: ['running'] }) }))();
+  const busyJobs = new Set(running.map((j) => j.id));
+  const inUse = [...running.map((j) => j.release), ...rows.filter((r) => r.job_id !== null && busyJobs.has(r.job_id)).map((r) => r.id)];
   const known = new Set(rows.map((r) => r.id));
-  const doomed = planPrune(rows, keep, [...protect, current]);
+  const doomed = planPrune(rows, keep, [...protect, current, ...inUse]);
   for (const id of doomed) {
     rmSync(join(l.releases, id), { recursive: true, force: true });
     store.deleteRelease(repo, id);
