@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPrune } from './prune.js';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { rig } from '../../test/helpers/rig.js';
+import { enqueueManual } from '../runner/manual.js';
+import { releaseLedger } from '../store/release-ledger.js';
+import { planPrune, prune } from './prune.js';
+import { layout } from './releases.js';
 
 const r = (id: string, state: 'building' | 'replaced' | 'live' | 'failed') => ({ id, state, created_at: `2026-11-22T00:00:0${id}.000Z` });
 
@@ -22,4 +28,20 @@ test('order is by creation time, not by id (ids made in the same second sort by 
     { id: '20261122T000000-aaa0000', state: 'replaced' as const, created_at: '2026-11-22T00:00:00.500Z' },
   ];
   assert.deepEqual(planPrune(rows, 2, []), ['20261122T000000-fff0000']);
+});
+
+test('prune never removes a release whose job still runs (built by another process); once that job is over, it goes', (t) => {
+  const r = rig(t);
+  const l = layout(r.p.deployPath);
+  const { id: job } = enqueueManual(r.config, r.store, 'site', undefined, false);
+  // Owned by the test process itself: alive, and not the pruning job.
+  r.store.claim('site', process.pid);
+  const release = '20261122T000000-aaaaaaa';
+  r.store.putRelease({ repo: 'site', id: release, sha: 'a'.repeat(40), job_id: job, state: 'building' });
+  mkdirSync(join(l.releases, release), { recursive: true });
+  assert.deepEqual(prune(releaseLedger(r.store, 'site'), l, 1, []), []);
+  assert.ok(existsSync(join(l.releases, release)));
+  r.store.finishJob(job, 'interrupted', 'its process died');
+  assert.deepEqual(prune(releaseLedger(r.store, 'site'), l, 1, []), [release]);
+  assert.ok(!existsSync(join(l.releases, release)));
 });

@@ -21,12 +21,17 @@ export function planPrune(rows: readonly Pick<ReleaseRow, 'id' | 'state' | 'crea
   return rows.filter((r) => !keepSet.has(r.id) && !goodKept.has(r.id)).map((r) => r.id);
 }
 
-/** Deletes what planPrune says, never `current` nor the protected ones; returns the ids removed. */
+/**
+ * Deletes what planPrune says; never the protected ones, `current`, nor a release of a job
+ * still running (in this process or another one: a `building` release whose job runs is being
+ * built, not left over). Recovery decides when a running job is dead (its owner pid and start
+ * time); only then may its release go. Returns the ids removed.
+ */
 export function prune(releases: ReleaseLedger, l: Layout, keep: number, protect: (string | null)[], log: (m: string) => void = () => {}): string[] {
   const current = readCurrent(l);
-  const rows = releases.list();
+  const { rows, inUse } = releases.snapshot();
   const known = new Set(rows.map((r) => r.id));
-  const doomed = planPrune(rows, keep, [...protect, current]);
+  const doomed = planPrune(rows, keep, [...protect, current, ...inUse]);
   for (const id of doomed) {
     rmSync(join(l.releases, id), { recursive: true, force: true });
     releases.remove(id);

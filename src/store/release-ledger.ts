@@ -11,6 +11,8 @@ export interface ReleaseLedger {
   get(id: string): ReleaseRow | null;
   /** Newest first. */
   list(): ReleaseRow[];
+  /** The rows, and the releases of jobs still running (in any process), read in one snapshot. */
+  snapshot(): { rows: ReleaseRow[]; inUse: string[] };
   /** A new release, in state `building`. */
   create(id: string, sha: string, jobId: number): void;
   /** Moves a release to `to` (no-op when it is there already); `previous` is recorded on entering `switching`. */
@@ -25,6 +27,14 @@ export function releaseLedger(store: Store, repo: string): ReleaseLedger {
   return {
     get: (id) => store.getRelease(repo, id),
     list: () => store.listReleases(repo),
+    snapshot: () =>
+      store.db.transaction(() => {
+        const rows = store.listReleases(repo);
+        const running = store.listJobs({ repo, states: ['running'] });
+        const busy = new Set(running.map((j) => j.id));
+        const inUse = [...running.map((j) => j.release), ...rows.filter((r) => r.job_id !== null && busy.has(r.job_id)).map((r) => r.id)];
+        return { rows, inUse: inUse.filter((id): id is string => id !== null) };
+      })(),
     create: (id, sha, jobId) => store.putRelease({ repo, id, sha, job_id: jobId, state: 'building' }),
     move(id, to, opts) {
       const row = store.getRelease(repo, id);

@@ -154,12 +154,15 @@ export class Store extends EventEmitter {
     return id;
   }
 
-  /** Takes the repo's queued job when no job of the repo runs; null when there is none to take. */
-  claim(repo: string, ownerPid: number, ownerStart: string | null = processStartTime(ownerPid)): Job | null {
+  /**
+   * Takes the repo's queued job (only job `only` when given) when no job of the repo runs;
+   * null when there is none to take.
+   */
+  claim(repo: string, ownerPid: number, ownerStart: string | null = processStartTime(ownerPid), only: number | null = null): Job | null {
     const id = this.db.transaction(() => {
       const running = this.sql(`SELECT 1 FROM jobs WHERE repo = ? AND state = 'running'`).get(repo);
       if (running) return null;
-      const next = this.sql(`SELECT id FROM jobs WHERE repo = ? AND state = 'queued' ORDER BY id LIMIT 1`).get(repo) as { id: number } | undefined;
+      const next = this.sql(`SELECT id FROM jobs WHERE repo = ? AND state = 'queued' AND (@only IS NULL OR id = @only) ORDER BY id LIMIT 1`).get(repo, { only }) as { id: number } | undefined;
       if (!next) return null;
       const now = nowIso();
       this.sql(`UPDATE jobs SET state = 'running', started_at = ?, updated_at = ?, owner_pid = ?, owner_start = ? WHERE id = ?`).run(now, now, ownerPid, ownerStart, next.id);

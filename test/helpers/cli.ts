@@ -26,19 +26,28 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   });
 }
 
-export interface Served {
-  url: string;
+/** A spawned CLI process whose output can be awaited line by line. */
+export interface Spawned {
   proc: ChildProcess;
   output(): string;
   /** Resolves when a line matching `re` has been printed (stdout or stderr). */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+export interface Served extends Omit<Spawned, 'exited'> {
+  url: string;
   stop(): Promise<number | null>;
   kill9(): Promise<void>;
 }
 
-/** Starts `autopull serve` from the built CLI and waits until it listens (never a fixed sleep). */
-export async function serve(config: string, t: { after(fn: () => unknown): void }, env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '-c', config], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns the built CLI with `args` and watches its output; the test's end stops it (SIGTERM
+ * first, so a server stops its jobs' process groups and its apps; SIGKILL if it hangs).
+ */
+export function spawnCli(args: string[], t: { after(fn: () => unknown): void }, env: NodeJS.ProcessEnv = {}): Spawned {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (c: Buffer) => {
@@ -48,7 +57,6 @@ export async function serve(config: string, t: { after(fn: () => unknown): void 
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  // SIGTERM first: the server then stops its jobs' process groups and its apps; SIGKILL if it hangs.
   t.after(async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGTERM');
@@ -75,17 +83,23 @@ export async function serve(config: string, t: { after(fn: () => unknown): void 
         if (listeners.has(check)) {
           listeners.delete(check);
           clearTimeout(timer);
-          reject(new Error(`server exited (${code}) before ${re}:\n${out}`));
+          reject(new Error(`process exited (${code}) before ${re}:\n${out}`));
         }
       });
       check();
     });
+  return { proc, output: () => out, waitFor, exited };
+}
+
+/** Starts `autopull serve` from the built CLI and waits until it listens (never a fixed sleep). */
+export async function serve(config: string, t: { after(fn: () => unknown): void }, env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  const { proc, output, waitFor, exited } = spawnCli(['serve', '-c', config], t, env);
   const line = await waitFor(/autopull listening on (http:\/\/[^\s]+)/);
   const url = line.replace('autopull listening on ', '');
   return {
     url,
     proc,
-    output: () => out,
+    output,
     waitFor,
     stop: async () => {
       proc.kill('SIGTERM');

@@ -64,7 +64,8 @@ async function inProcess(config: Config, r: JobRequest): Promise<Job | null> {
     const { id } = r.enqueue(config, store);
     console.log(`job ${id} queued (no server running: running it in this process)`);
     if (!r.wait) return null;
-    const worker = new Worker(config, store, silentLogger());
+    // Only this job: jobs queued by a server (webhooks, polls) are the server's to run.
+    const worker = new Worker(config, store, silentLogger(), { only: id });
     worker.kick(r.repo);
     await Promise.all([worker.idle(), printLog(store, id, true)]);
     const job = store.getJob(id);
