@@ -116,6 +116,41 @@ export const repoSchema = z.strictObject({
   notify: z.array(notifySchema).optional(),
 });
 
+const maxCount = (what: string, n: number) => z.number().int().min(1).max(100_000_000).default(n).meta({ description: what });
+
+/**
+ * How long the ledger and job logs are kept (src/jobs/retention.ts). Rejected deliveries are
+ * counted apart and kept shorter, so a flood of them never pushes accepted history out. A
+ * queued or running job keeps its deliveries and its log whatever their age.
+ */
+export const retentionSchema = z
+  .strictObject({
+    interval: duration('how often the server deletes what is past its age or count')
+      .prefault('10m')
+      .refine((ms) => ms >= 100, 'must be at least 100ms'),
+    deliveries: z
+      .strictObject({
+        max_age: duration('accepted deliveries received longer ago are deleted').prefault('30d'),
+        max_count: maxCount('accepted deliveries kept (the newest)', 10_000),
+      })
+      .prefault({})
+      .meta({ description: 'deliveries answered 2xx' }),
+    rejected: z
+      .strictObject({
+        max_age: duration('rejected deliveries received longer ago are deleted').prefault('7d'),
+        max_count: maxCount('rejected deliveries kept (the newest)', 1000),
+      })
+      .prefault({})
+      .meta({ description: 'deliveries answered 4xx or 5xx (bad signature, unknown repo, ...): anyone can send those' }),
+    job_logs: z
+      .strictObject({
+        max_age: duration('logs of jobs that finished longer ago are deleted').prefault('90d'),
+        max_jobs: maxCount('logs are kept for this many of the newest jobs', 1000),
+      })
+      .prefault({})
+      .meta({ description: "jobs' log lines (the job rows themselves are kept)" }),
+  });
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -125,6 +160,7 @@ export const configSchema = z
     auth_token: z.string().min(16, 'must be at least 16 characters').optional(),
     trust_proxy: z.boolean().default(false),
     body_limit: size.default(5 * 1024 * 1024),
+    retention: retentionSchema.prefault({}).meta({ description: 'how long deliveries and job logs are kept' }),
     repos: z.record(z.string().regex(REPO_NAME_RE, 'repo names use a-z, 0-9, . _ - and start with a letter or digit'), repoSchema),
   })
   .meta({ title: 'autopull configuration' });
@@ -142,6 +178,10 @@ export const KNOWN_KEYS: readonly string[] = [
     ...Object.keys(healthSchema.shape),
     ...Object.keys(mirrorSchema.shape),
     ...Object.keys(notifySchema.shape),
+    ...Object.keys(retentionSchema.shape),
+    'max_age',
+    'max_count',
+    'max_jobs',
     'cert',
     'key',
   ]),

@@ -5,6 +5,7 @@ import { Worker } from '../runner/worker.js';
 import { Poller } from '../runner/poller.js';
 import { Apps } from '../deploy/apps.js';
 import { MirrorRetries } from '../runner/mirror-retries.js';
+import { Retention } from '../store/retention.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
@@ -52,6 +53,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   poller.start();
   const retries = new MirrorRetries(store, (repo) => worker.kick(repo), (repo) => config.repos.has(repo as never));
   retries.start();
+  const retention = new Retention(store, config.retention, logger);
+  retention.start();
   logger.info({ url, data_dir: config.data_dir, repos: [...config.repos.keys()] }, `autopull ${VERSION} listening on ${url}`);
 
   let closing: Promise<void> | null = null;
@@ -59,6 +62,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     closing ??= (async () => {
       poller.stop();
       retries.stop();
+      // Before the store closes: a prune stops between two batches.
+      await retention.stop();
       await app.close();
       await worker.stop();
       // A clean stop (SIGTERM, systemctl stop) stops the supervised apps too; a kill -9

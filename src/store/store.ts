@@ -60,10 +60,11 @@ export class Store extends EventEmitter {
 
   /**
    * Records a delivery, queues its jobs and lists its ignored ones (deleted refs) in one
-   * transaction; returns the job ids, queued first.
+   * transaction; returns the job ids, queued first. Emits `delivery` ({ id, status_code })
+   * after the commit (retention counts them).
    */
   recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[], ignored: IgnoredJobInput[] = []): { id: number; jobs: number[] } {
-    return this.db.transaction(() => {
+    const out = this.db.transaction(() => {
       const { lastInsertRowid } = this.sql(
           `INSERT INTO deliveries (delivery_id, provider, event, repo, received_at, remote_addr, status_code, outcome, message, headers, body, body_truncated, redelivery_of)
            VALUES (@delivery_id, @provider, @event, @repo, @received_at, @remote_addr, @status_code, @outcome, @message, @headers, @body, @body_truncated, @redelivery_of)`,
@@ -74,6 +75,8 @@ export class Store extends EventEmitter {
       for (const i of ignored) jobs.push(this.recordIgnoredJob(i, id));
       return { id, jobs };
     })();
+    this.emit('delivery', { id: out.id, status_code: d.status_code });
+    return out;
   }
 
   /** A sender's delivery id counts as seen once it was accepted (2xx, not itself a duplicate). */

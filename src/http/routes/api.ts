@@ -9,6 +9,7 @@ import { parseRepoName } from '../../lib/ids.js';
 import { receiveAny, receiveForRepo } from '../../webhooks/receive.js';
 import type { ProviderId } from '../../config/schema.js';
 import { recordDecision } from './hooks.js';
+import { REJECTED_BODY_LIMIT, REJECTED_HEADER_COUNT } from '../cap-rejected.js';
 
 /** JSON API for the CLI and the dashboard; every route wants `Authorization: Bearer TOKEN`. */
 
@@ -124,7 +125,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
       throw new AppError('conflict', `delivery ${id} failed authentication (${d.status_code} ${d.outcome}); only authenticated deliveries can be redelivered`);
     }
     if (d.body_truncated) {
-      throw new AppError('conflict', `delivery ${id} cannot be redelivered: its body was not stored whole (rejected deliveries keep at most 64 KiB, and bodies over body_limit none)`);
+      throw new AppError('conflict', `delivery ${id} cannot be redelivered: it was not stored whole (a rejected delivery keeps at most ${REJECTED_BODY_LIMIT / 1024} KiB of its body and ${REJECTED_HEADER_COUNT} headers, one over body_limit no body)`);
     }
     const raw = { headers: d.headers, rawBody: d.body, query: {}, remoteAddress: req.ip };
     const receiveDeps = {

@@ -4,6 +4,7 @@ import type { AppDeps } from '../deps.js';
 import { receiveAny, receiveForRepo, type Decision } from '../../webhooks/receive.js';
 import type { WebhookRequest } from '../../webhooks/provider.js';
 import { sendError } from '../reply.js';
+import { capRejected, ledgerRecord } from '../cap-rejected.js';
 
 /** Headers never stored in the ledger as sent: credentials and MACs (a MAC invites offline guessing of a weak secret). */
 const REDACT = new Set([
@@ -19,8 +20,6 @@ const REDACT = new Set([
   'x-forgejo-signature',
   'webhook-signature',
 ]);
-/** What is kept of a rejected delivery's body: enough to debug, too little to fill the disk. */
-const REJECTED_BODY_LIMIT = 64 * 1024;
 
 export function storedHeaders(headers: FastifyRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {};
@@ -45,7 +44,7 @@ function toWebhookRequest(req: FastifyRequest): WebhookRequest {
 export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, status: number, outcome: string, message: string): void {
   try {
     deps.store.recordDelivery(
-      {
+      capRejected({
         delivery_id: randomUUID(),
         provider: null,
         event: null,
@@ -58,7 +57,7 @@ export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, statu
         headers: storedHeaders(req.headers),
         body: Buffer.alloc(0),
         body_truncated: true,
-      },
+      }, false), // the body was over body_limit: none is kept
       [],
     );
   } catch (err) {
@@ -85,9 +84,8 @@ export function recordDecision(
   opts: { repoParam?: string; redeliveryOf?: number } = {},
 ): Recorded {
   const deliveryId = decision.deliveryId ?? randomUUID();
-  const body = decision.ok ? raw.rawBody : raw.rawBody.subarray(0, REJECTED_BODY_LIMIT);
   const { jobs } = deps.store.recordDelivery(
-    {
+    ledgerRecord(decision, {
       delivery_id: deliveryId,
       provider: decision.provider,
       event: decision.event,
@@ -98,10 +96,10 @@ export function recordDecision(
       outcome: decision.outcome,
       message: decision.message,
       headers,
-      body,
-      body_truncated: body.length < raw.rawBody.length,
+      body: raw.rawBody,
+      body_truncated: false,
       redelivery_of: opts.redeliveryOf ?? null,
-    },
+    }),
     decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha, kind: e.kind, params: e.params })),
     decision.ignoredJobs,
   );
