@@ -1,5 +1,5 @@
 import { AppError } from '../../lib/errors.js';
-import { parsePayload, peekJson, pick, pickArray, pickString } from '../body.js';
+import { bodyMentions, parsePayload, pick, pickArray, pickString } from '../body.js';
 import type { Provider } from '../provider.js';
 import type { ParsedDelivery, RefUpdate, RepoIdentity } from '../push-event.js';
 import { verifyBitbucketSignature } from './bitbucket-cloud.js';
@@ -14,7 +14,7 @@ export const bitbucketServer: Provider = {
 
   detect(req) {
     if (req.headers['x-event-key'] === undefined) return false;
-    return req.headers['x-request-id'] !== undefined || typeof peekJson(req)?.eventKey === 'string';
+    return req.headers['x-request-id'] !== undefined || bodyMentions(req, '"eventKey"');
   },
 
   deliveryId: (req) => req.headers['x-request-id'] ?? null,
