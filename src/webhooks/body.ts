@@ -27,11 +27,17 @@ export function isFormBody(req: WebhookRequest): boolean {
 
 /**
  * Whether the raw body contains `needle` (ASCII), for telling senders apart by body shape
- * without parsing; a hint only, which `Provider.confirm` checks on the parsed body.
+ * without parsing; a hint only, which `Provider.confirm` checks on the parsed body. A needle
+ * that starts with a common byte (`"`) makes the search several times slower.
  */
 export function bodyMentions(req: WebhookRequest, needle: string): boolean {
-  return req.rawBody.includes(needle, 0, 'latin1');
+  let bytes = needles.get(needle);
+  if (bytes === undefined) needles.set(needle, (bytes = Buffer.from(needle, 'latin1')));
+  return req.rawBody.includes(bytes);
 }
+
+/** A needle's bytes, made once: searching with a string converts it on every call. */
+const needles = new Map<string, Buffer>();
 
 /**
  * Parses JSON or throws 400 `malformed_body` naming the position ("body is not valid JSON

@@ -18,7 +18,7 @@ export const azureDevops: Provider = {
   title: 'Azure DevOps',
 
   // No header says Azure DevOps: a JSON body that mentions publisherId may be one.
-  detect: (req) => isJsonBody(req) && bodyMentions(req, '"publisherId"'),
+  detect: (req) => isJsonBody(req) && bodyMentions(req, 'publisherId'),
 
   confirm(req) {
     const body = parsedBody(req);

@@ -14,7 +14,7 @@ export const bitbucketServer: Provider = {
 
   detect(req) {
     if (req.headers['x-event-key'] === undefined) return false;
-    return req.headers['x-request-id'] !== undefined || bodyMentions(req, '"eventKey"');
+    return req.headers['x-request-id'] !== undefined || bodyMentions(req, 'eventKey');
   },
 
   deliveryId: (req) => req.headers['x-request-id'] ?? null,
