@@ -30,9 +30,14 @@ export interface Provider {
   /** Human-readable name for messages. */
   title: string;
   /**
-   * Whether the request looks like this sender's, from its headers; a sender known only by
-   * its body's shape may search the raw bytes (body.ts `bodyMentions`) and then has `confirm`.
+   * What `detect` goes by: `headers` of the sender's own (an event header); `body`, a byte
+   * search of the raw body (body.ts `bodyMentions`), for senders that send no header of their
+   * own, which then have `confirm`; `credential`, only a credential the sender understands
+   * (the generic sender). A delivery that a `headers` sender claims is not searched for
+   * `body` senders: the search costs about as much as a MAC over the body.
    */
+  detectedBy: 'headers' | 'body' | 'credential';
+  /** Whether the request looks like this sender's (see `detectedBy`). */
   detect(req: WebhookRequest): boolean;
   /**
    * For senders detected by a byte search: whether the parsed body really is theirs. Runs

@@ -87,13 +87,17 @@ function fail(code: ErrorCode, message: string, p: Partial, req: WebhookRequest)
 }
 
 /**
- * Every sender this delivery may come from, in registry order, by its headers (or a byte
- * search of its body for senders known by their body's shape). Never parses the body.
+ * Every sender this delivery may come from, in registry order. Senders known by their own
+ * headers (and the generic one, by a credential) first decide; only when no header names a
+ * sender are the raw bytes searched for the senders known by their body's shape. Never parses.
  */
 function detect(req: WebhookRequest, allowed: readonly ProviderId[] | undefined, deps: ReceiveDeps): Provider[] {
   const forced = deps.redelivery?.provider;
-  if (forced) return PROVIDERS.filter((p) => p.id === forced && (allowed === undefined || allowed.includes(p.id)));
-  return PROVIDERS.filter((p) => (allowed === undefined || allowed.includes(p.id)) && p.detect(req));
+  const list = PROVIDERS.filter((p) => (allowed === undefined || allowed.includes(p.id)) && (!forced || p.id === forced));
+  if (forced) return list;
+  const matched = new Set(list.filter((p) => p.detectedBy !== 'body' && p.detect(req)));
+  const claimed = [...matched].some((p) => p.detectedBy === 'headers');
+  return list.filter((p) => matched.has(p) || (p.detectedBy === 'body' && !claimed && p.detect(req)));
 }
 
 /** For a sender detected by a byte search: whether the parsed body is really theirs. Parses (once per request). */

@@ -16,6 +16,7 @@ const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
 export const azureDevops: Provider = {
   id: 'azure-devops',
   title: 'Azure DevOps',
+  detectedBy: 'body',
 
   // No header says Azure DevOps: a JSON body that mentions publisherId may be one.
   detect: (req) => isJsonBody(req) && bodyMentions(req, 'publisherId'),

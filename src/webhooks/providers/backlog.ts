@@ -13,6 +13,7 @@ import { verifyToken } from '../token.js';
 export const backlog: Provider = {
   id: 'backlog',
   title: 'Backlog',
+  detectedBy: 'body',
 
   // No header says Backlog: a form (or JSON) body that mentions revisions may be one.
   detect: (req) => (isFormBody(req) || isJsonBody(req)) && bodyMentions(req, 'revisions'),

@@ -13,6 +13,7 @@ import { verifyToken } from '../token.js';
 export const bitbucketLegacy: Provider = {
   id: 'bitbucket-legacy',
   title: 'Bitbucket POST service',
+  detectedBy: 'body',
 
   // No header says Bitbucket: a form body that mentions canon_url may be this service.
   detect: (req) => isFormBody(req) && bodyMentions(req, 'canon_url'),

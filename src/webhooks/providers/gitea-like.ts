@@ -31,6 +31,7 @@ export function giteaLike(o: GiteaLikeOptions): Provider {
   return {
     id: o.id,
     title: o.title,
+    detectedBy: 'headers',
     detect: (req) => req.headers[eventHeader] !== undefined,
     deliveryId: (req) => req.headers[`${o.prefix}-delivery`] ?? null,
     eventName: (req) => req.headers[eventHeader] ?? '',
