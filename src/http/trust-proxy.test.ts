@@ -43,6 +43,7 @@ test('trust_proxy as a CIDR list: the right-most address that is not a listed pr
   assert.equal(spoofed.status, 403);
   assert.match(String(spoofed.body.message), /203\.0\.113\.7/);
   assert.equal((await f.send('/hooks/walled', delivery('203.0.113.7, 10.1.2.3, 192.0.2.10'), '127.0.0.1')).status, 202);
+  assert.equal((await f.send('/hooks/walled', delivery('10.1.2.3'), '::ffff:127.0.0.1')).status, 202, 'a listed proxy seen as IPv4-mapped IPv6 (dual-stack listen)');
   const untrustedPeer = await f.send('/hooks/walled', delivery('10.1.2.3'), '198.51.100.1');
   assert.equal(untrustedPeer.status, 403, 'a peer that is not a listed proxy is the client itself');
   assert.match(String(untrustedPeer.body.message), /198\.51\.100\.1/);
