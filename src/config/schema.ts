@@ -158,7 +158,10 @@ export const configSchema = z
     tls: z.strictObject({ cert: nonEmpty, key: nonEmpty }).optional(),
     data_dir: nonEmpty.default('./.autopull'),
     auth_token: z.string().min(16, 'must be at least 16 characters').optional(),
-    trust_proxy: z.boolean().default(false),
+    trust_proxy: z
+      .union([z.boolean(), z.array(nonEmpty)])
+      .default(false)
+      .meta({ description: 'whose X-Forwarded-For to believe: false (nobody), true (the nearest hop only: the client is the right-most entry), or the CIDR blocks of your proxies (the client is the right-most entry not in them)' }),
     body_limit: size.default(5 * 1024 * 1024),
     retention: retentionSchema.prefault({}).meta({ description: 'how long deliveries and job logs are kept' }),
     repos: z.record(z.string().regex(REPO_NAME_RE, 'repo names use a-z, 0-9, . _ - and start with a letter or digit'), repoSchema),

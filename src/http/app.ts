@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
+import type { Config } from '../config/load.js';
 export type { AppDeps } from './deps.js';
 import { AppError } from '../lib/errors.js';
 import { sendAppError, sendError } from './reply.js';
@@ -8,6 +9,17 @@ import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
 
 
+/**
+ * Whose X-Forwarded-For to believe, as fastify takes it. `true` trusts the TCP peer only
+ * (hop 0), so the client is the right-most entry, which that proxy appended: fastify's own
+ * `true` would trust every hop and take the left-most entry, which the client wrote itself.
+ * A CIDR list trusts those addresses: the client is the right-most entry not in them.
+ */
+export function trustProxy(setting: Config['trust_proxy']): false | ((address: string, hop: number) => boolean) | string[] {
+  if (setting === true) return (_address, hop) => hop === 0;
+  return setting === false || setting.length === 0 ? false : [...setting];
+}
+
 /** Builds the HTTP app without listening: tests use `inject`, `serve` calls listen. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -15,7 +27,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Deliveries are logged by the hooks route with their outcome; per-request lines add noise.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.body_limit,
-    trustProxy: deps.config.trust_proxy,
+    trustProxy: trustProxy(deps.config.trust_proxy),
     return503OnClosing: true,
   });
 

@@ -79,12 +79,16 @@ export class Store extends EventEmitter {
     return out;
   }
 
-  /** A sender's delivery id counts as seen once it was accepted (2xx, not itself a duplicate). */
+  /**
+   * Whether a sender's delivery id was already accepted (2xx, not itself a duplicate) for
+   * one of `repos`. The ledger's `repo` lists the repos that authenticated the delivery.
+   */
   isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
-    // Per repo: a sender trusted by repo A must not be able to burn repo B's future ids.
+    // Per repo: a sender trusted by repo A must not be able to burn repo B's future ids. An
+    // exact match in the comma-separated list: LIKE would read `_` in a name as a wildcard.
     const stmt = this.sql(
       `SELECT 1 FROM deliveries WHERE provider = ? AND delivery_id = ? AND status_code BETWEEN 200 AND 299 AND outcome != 'duplicate'
-       AND (',' || COALESCE(repo, '') || ',') LIKE ('%,' || ? || ',%') LIMIT 1`,
+       AND instr(',' || COALESCE(repo, '') || ',', ',' || ? || ',') > 0 LIMIT 1`,
     );
     return repos.some((repo) => stmt.get(provider, deliveryId, repo) !== undefined);
   }

@@ -86,17 +86,31 @@ function fail(code: ErrorCode, message: string, p: Partial, req: WebhookRequest)
   };
 }
 
-/** Every sender whose headers/body this delivery matches, in registry order. */
+/**
+ * Every sender this delivery may come from, in registry order. Senders known by their own
+ * headers (and the generic one, by a credential) first decide; only when no header names a
+ * sender are the raw bytes searched for the senders known by their body's shape. Never parses.
+ */
 function detect(req: WebhookRequest, allowed: readonly ProviderId[] | undefined, deps: ReceiveDeps): Provider[] {
   const forced = deps.redelivery?.provider;
-  if (forced) return PROVIDERS.filter((p) => p.id === forced && (allowed === undefined || allowed.includes(p.id)));
-  return PROVIDERS.filter((p) => (allowed === undefined || allowed.includes(p.id)) && p.detect(req));
+  const list = PROVIDERS.filter((p) => (allowed === undefined || allowed.includes(p.id)) && (!forced || p.id === forced));
+  if (forced) return list;
+  const matched = new Set(list.filter((p) => p.detectedBy !== 'body' && p.detect(req)));
+  const claimed = [...matched].some((p) => p.detectedBy === 'headers');
+  return list.filter((p) => matched.has(p) || (p.detectedBy === 'body' && !claimed && p.detect(req)));
+}
+
+/** For a sender detected by a byte search: whether the parsed body is really theirs. Parses (once per request). */
+function confirmed(provider: Provider, req: WebhookRequest): boolean {
+  return provider.confirm === undefined || provider.confirm(req);
 }
 
 function unknownSender(allowed: readonly ProviderId[] | undefined): string {
   const names = PROVIDERS.filter((p) => allowed === undefined || allowed.includes(p.id)).map((p) => p.title);
   return `the headers match no known sender (accepted here: ${names.join(', ')})`;
 }
+
+type AuthFailure = Extract<AuthResult, { ok: false }>;
 
 function authenticate(provider: Provider, repo: RepoConfig, req: WebhookRequest, deps: ReceiveDeps): AuthResult {
   if (deps.redelivery) return { ok: true, method: 'redelivery by an operator' };
@@ -112,20 +126,34 @@ function worse(a: Decision | null, b: Decision): Decision {
   return a === null || (a.status === 401 && b.status === 403) ? b : a;
 }
 
-function authFailure(result: Extract<AuthResult, { ok: false }>, repo: RepoConfig, req: WebhookRequest, p: Partial): Decision {
+/**
+ * The answer to a failed authentication, for one repo, or (repo null, POST /hooks before
+ * the body was read) for every repo that takes this sender's deliveries.
+ */
+function authFailure(result: AuthFailure, repo: RepoConfig | null, req: WebhookRequest, p: Partial): Decision {
+  const whose = repo ? `repo ${repo.name}` : `any repo that takes ${p.provider?.title ?? 'these'} deliveries`;
   if (result.problem === 'ip') {
-    return fail('ip_not_allowed', `address ${req.remoteAddress} is not in allow_ips of repo ${repo.name}`, p, req);
+    return fail('ip_not_allowed', `address ${req.remoteAddress} is not in allow_ips of ${whose}`, p, req);
   }
-  const what = result.code === 'token_mismatch' ? 'token' : 'signature';
+  const what = result.code === 'token_mismatch' || result.code === 'token_missing' ? 'token' : 'signature';
   let message: string;
   if (result.code === 'signature_missing' || result.code === 'token_missing') {
-    message = `${result.problem} (repo ${repo.name} has a secret, so deliveries must carry ${what === 'token' ? 'it' : 'a signature'})`;
+    const carry = what === 'token' ? 'it' : 'a signature';
+    message = repo ? `${result.problem} (repo ${repo.name} has a secret, so deliveries must carry ${carry})` : `${result.problem} (every repo that takes these deliveries has a secret, so they must carry ${carry})`;
   } else if (result.problem.endsWith(' does not match')) {
-    message = `${result.problem} the secret of repo ${repo.name}`;
+    message = `${result.problem} the secret of ${whose}`;
   } else {
-    message = `${result.problem}: the ${what} does not match the secret of repo ${repo.name}`;
+    message = `${result.problem}: the ${what} does not match the secret of ${whose}`;
   }
   return fail(result.code, message, p, req);
+}
+
+/** Of several repos' failures, the one to report when none names the repo: a wrong credential, else a refused address, else a missing credential. */
+function mostTelling(failures: Iterable<AuthFailure>): AuthFailure {
+  const rank = (f: AuthFailure) => (f.problem === 'ip' ? 2 : f.code.endsWith('_mismatch') ? 3 : 1);
+  let best: AuthFailure | null = null;
+  for (const f of failures) if (best === null || rank(f) > rank(best)) best = f;
+  return best as AuthFailure;
 }
 
 function parse(provider: Provider, req: WebhookRequest, p: Partial): ParsedDelivery | Decision {
@@ -144,6 +172,7 @@ function isDecision(x: ParsedDelivery | Decision): x is Decision {
 /**
  * Decides for `POST /hooks/:repo`. When several senders match the delivery (a token on the
  * URL matches the generic sender too), the first whose authentication passes is the one.
+ * The body is parsed only after that (once), so a forged delivery costs no parse.
  */
 export function receiveForRepo(req: WebhookRequest, repoName: string, deps: ReceiveDeps): Decision {
   const repo = deps.config.repos.get(repoName as RepoName);
@@ -159,14 +188,15 @@ export function receiveForRepo(req: WebhookRequest, repoName: string, deps: Rece
       failure = worse(failure, authFailure(auth, repo, req, { ...p, provider }));
       continue;
     }
+    if (!confirmed(provider, req)) continue;
     p.provider = provider;
-    const dup = duplicate(provider, req, deps, p);
-    if (dup) return dup;
+    const fresh = notSeen(provider, req, deps, [repo]);
+    if (!Array.isArray(fresh)) return fresh;
     const parsed = parse(provider, req, p);
     if (isDecision(parsed)) return parsed;
     return decide(parsed, [repo], req, p);
   }
-  return failure as Decision;
+  return failure ?? fail('unknown_sender', unknownSender(repo.providers), p, req);
 }
 
 /** Decides for `POST /hooks`: the repo is the one the payload names and whose secret verifies it. */
@@ -177,45 +207,65 @@ export function receiveAny(req: WebhookRequest, deps: ReceiveDeps): Decision {
   let failure: Decision | null = null;
   for (const provider of providers) {
     const result = receiveAnyAs(provider, req, deps);
+    if (result === null) continue;
     if (result.ok) return result;
     failure = failure === null ? result : worse(failure, result);
   }
-  return failure as Decision;
+  return failure ?? fail('unknown_sender', unknownSender(undefined), p, req);
 }
 
-function receiveAnyAs(provider: Provider, req: WebhookRequest, deps: ReceiveDeps): Decision {
+/**
+ * One sender's try at POST /hooks; null when the body turns out not to be this sender's.
+ * Every repo that takes the sender's deliveries checks the credential first (a MAC per
+ * distinct secret, see signature.ts); only when one passes is the body parsed, once, to
+ * find the repo it names among those.
+ */
+function receiveAnyAs(provider: Provider, req: WebhookRequest, deps: ReceiveDeps): Decision | null {
   const p: Partial = { provider, repos: [] };
+  const takers = [...deps.config.repos.values()].filter((r) => r.providers === undefined || r.providers.includes(provider.id));
+  if (takers.length === 0) return fail('no_matching_repo', `no configured repo takes ${provider.title} deliveries`, p, req);
+  const failures = new Map<RepoConfig, AuthFailure>();
+  for (const repo of takers) {
+    const auth = authenticate(provider, repo, req, deps);
+    if (!auth.ok) failures.set(repo, auth);
+  }
+  if (failures.size === takers.length) return authFailure(mostTelling(failures.values()), null, req, p);
+  if (!confirmed(provider, req)) return null;
   const parsed = parse(provider, req, p);
   if (isDecision(parsed)) return parsed;
   const identity = parsed.repository;
   if (identity === null || (identity.fullName === null && identity.urls.length === 0)) {
     return fail('no_push_data', 'the payload names no repository; use /hooks/REPO for this sender', p, req);
   }
-  const candidates = [...deps.config.repos.values()].filter(
-    (r) => (r.providers === undefined || r.providers.includes(provider.id)) && identityMatches(identity, r.url),
-  );
+  const candidates = takers.filter((r) => identityMatches(identity, r.url));
   if (candidates.length === 0) {
     return fail('no_matching_repo', `no configured repo matches ${describeIdentity(identity)}`, p, req);
   }
-  const passed: RepoConfig[] = [];
-  let firstFailure: Decision | null = null;
-  for (const repo of candidates) {
-    const auth = authenticate(provider, repo, req, deps);
-    if (auth.ok) passed.push(repo);
-    else firstFailure = worse(firstFailure, authFailure(auth, repo, req, { ...p, repos: [repo.name] }));
+  const passed = candidates.filter((r) => !failures.has(r));
+  if (passed.length === 0) {
+    let failure: Decision | null = null;
+    for (const repo of candidates) failure = worse(failure, authFailure(failures.get(repo) as AuthFailure, repo, req, { ...p, repos: [repo.name] }));
+    return failure as Decision;
   }
-  if (passed.length === 0) return firstFailure as Decision;
-  p.repos = passed.map((r) => r.name);
-  const dup = duplicate(provider, req, deps, p);
-  if (dup) return dup;
-  return decide(parsed, passed, req, p);
+  const fresh = notSeen(provider, req, deps, passed);
+  if (!Array.isArray(fresh)) return fresh;
+  p.repos = fresh.map((r) => r.name);
+  return decide(parsed, fresh, req, p);
 }
 
-function duplicate(provider: Provider, req: WebhookRequest, deps: ReceiveDeps, p: Partial): Decision | null {
-  if (deps.redelivery) return null;
+/**
+ * The repos for which this delivery id is new, or the `duplicate` answer when it is new for
+ * none. Per repo: an id counts as seen for a repo only once that repo authenticated it, so a
+ * delivery an insecure repo accepted cannot burn the id for a secured one.
+ */
+function notSeen(provider: Provider, req: WebhookRequest, deps: ReceiveDeps, repos: RepoConfig[]): RepoConfig[] | Decision {
+  if (deps.redelivery) return repos;
   const id = provider.deliveryId(req);
-  if (id === null || !deps.isDuplicate(provider.id, id, p.repos)) return null;
-  return ok(200, 'duplicate', `delivery ${id.slice(0, 200)} was already received; nothing queued`, provider, req, p.repos, []);
+  if (id === null) return repos;
+  const fresh = repos.filter((r) => !deps.isDuplicate(provider.id, id, [r.name]));
+  if (fresh.length > 0) return fresh;
+  const names = repos.map((r) => r.name);
+  return ok(200, 'duplicate', `delivery ${id.slice(0, 200)} was already received; nothing queued`, provider, req, names, []);
 }
 
 function ok(status: number, outcome: OkStatus, message: string, provider: Provider, req: WebhookRequest, repos: RepoName[], enqueue: EnqueueRequest[], ignoredJobs: IgnoredJob[] = []): Decision {

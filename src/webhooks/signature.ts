@@ -1,7 +1,16 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** MACs of large bodies already computed, by body and key: POST /hooks checks one body against many repos, often with one secret. */
+const macs = new WeakMap<Buffer, Map<string, string>>();
+
 export function hmacHex(algorithm: 'sha1' | 'sha256', secret: string | Buffer, data: string | Buffer): string {
-  return createHmac(algorithm, secret).update(data).digest('hex');
+  if (typeof data === 'string' || data.length < 64 * 1024) return createHmac(algorithm, secret).update(data).digest('hex');
+  let known = macs.get(data);
+  if (known === undefined) macs.set(data, (known = new Map()));
+  const key = `${algorithm}:${typeof secret === 'string' ? `s${secret}` : `b${secret.toString('base64')}`}`;
+  let mac = known.get(key);
+  if (mac === undefined) known.set(key, (mac = createHmac(algorithm, secret).update(data).digest('hex')));
+  return mac;
 }
 
 /**

@@ -15,7 +15,8 @@ listen: 127.0.0.1:8686
 data_dir: ./.autopull
 # Bearer token for the API (and the CLI when it talks to a running server).
 auth_token: ${token}
-# Honour X-Forwarded-For (only behind a reverse proxy you control).
+# Whose X-Forwarded-For to believe: false (nobody), true (your one reverse proxy: the client
+# is the right-most entry), or your proxies' CIDR blocks, e.g. [127.0.0.1/32].
 trust_proxy: false
 
 repos:

@@ -1,7 +1,7 @@
 import { AppError } from '../../lib/errors.js';
 import { isZeroSha } from '../../lib/ids.js';
-import { parsePayload, peekJson, pick, pickArray, pickString } from '../body.js';
-import type { Provider } from '../provider.js';
+import { bodyMentions, isJsonBody, parsePayload, parsedPayload, pick, pickArray, pickString } from '../body.js';
+import type { Provider, WebhookRequest } from '../provider.js';
 import type { ParsedDelivery, RefUpdate, RepoIdentity } from '../push-event.js';
 import { verifyToken } from '../token.js';
 
@@ -16,19 +16,23 @@ const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
 export const azureDevops: Provider = {
   id: 'azure-devops',
   title: 'Azure DevOps',
+  detectedBy: 'body',
 
-  detect(req) {
-    const body = peekJson(req);
-    return body !== null && body.publisherId === 'tfs' && typeof body.eventType === 'string';
+  // No header says Azure DevOps: a JSON body that mentions publisherId may be one.
+  detect: (req) => isJsonBody(req) && bodyMentions(req, 'publisherId'),
+
+  confirm(req) {
+    const body = parsedBody(req);
+    return body === null || (body.publisherId === 'tfs' && typeof body.eventType === 'string');
   },
 
   deliveryId: (req) => {
-    const id = peekJson(req)?.id;
+    const id = parsedPayload(req)?.id;
     return typeof id === 'string' && id !== '' ? id.slice(0, 200) : null;
   },
 
   eventName: (req) => {
-    const t = peekJson(req)?.eventType;
+    const t = parsedPayload(req)?.eventType;
     return typeof t === 'string' ? t.slice(0, 100) : '';
   },
 
@@ -66,4 +70,13 @@ function azureRepoIdentity(body: unknown): RepoIdentity | null {
   const name = pickString(repo, 'name');
   const urls = ['remoteUrl', 'sshUrl', 'webUrl'].map((k) => pickString(repo, k)).filter((x): x is string => x !== null);
   return { fullName: project !== null && name !== null ? `${project}/${name}` : null, urls };
+}
+
+/** The parsed body, or null when it does not parse (parse then says why). */
+function parsedBody(req: WebhookRequest): Record<string, unknown> | null {
+  try {
+    return parsePayload(req, { form: false });
+  } catch {
+    return null;
+  }
 }

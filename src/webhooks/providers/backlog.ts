@@ -1,6 +1,6 @@
 import { AppError } from '../../lib/errors.js';
 import { isZeroSha } from '../../lib/ids.js';
-import { parsePayload, peekJson, pickString } from '../body.js';
+import { bodyMentions, isFormBody, isJsonBody, parsePayload, pickString } from '../body.js';
 import type { Provider } from '../provider.js';
 import type { ParsedDelivery, RepoIdentity } from '../push-event.js';
 import { verifyToken } from '../token.js';
@@ -13,10 +13,18 @@ import { verifyToken } from '../token.js';
 export const backlog: Provider = {
   id: 'backlog',
   title: 'Backlog',
+  detectedBy: 'body',
 
-  detect(req) {
-    const body = peekJson(req);
-    return body !== null && Array.isArray(body.revisions) && typeof body.ref === 'string';
+  // No header says Backlog: a form (or JSON) body that mentions revisions may be one.
+  detect: (req) => (isFormBody(req) || isJsonBody(req)) && bodyMentions(req, 'revisions'),
+
+  confirm(req) {
+    try {
+      const body = parsePayload(req, { form: true });
+      return Array.isArray(body.revisions) && typeof body.ref === 'string';
+    } catch {
+      return true;
+    }
   },
 
   deliveryId: () => null,

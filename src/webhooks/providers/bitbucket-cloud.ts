@@ -12,11 +12,9 @@ import { verifyPrefixedHmac } from '../signature.js';
 export const bitbucketCloud: Provider = {
   id: 'bitbucket-cloud',
   title: 'Bitbucket Cloud',
+  detectedBy: 'headers',
 
-  detect(req) {
-    if (req.headers['x-event-key'] === undefined) return false;
-    return req.headers['x-hook-uuid'] !== undefined || (req.headers['user-agent'] ?? '').startsWith('Bitbucket-Webhooks/');
-  },
+  detect: (req) => isBitbucketCloud(req),
 
   deliveryId: (req) => req.headers['x-request-uuid'] ?? null,
 
@@ -36,6 +34,11 @@ export const bitbucketCloud: Provider = {
     return { kind: 'push', provider: 'bitbucket-cloud', event, repository, pusher, updates };
   },
 };
+
+export function isBitbucketCloud(req: WebhookRequest): boolean {
+  if (req.headers['x-event-key'] === undefined) return false;
+  return req.headers['x-hook-uuid'] !== undefined || (req.headers['user-agent'] ?? '').startsWith('Bitbucket-Webhooks/');
+}
 
 /** `X-Hub-Signature: sha256=<hex>` over the raw body (Bitbucket Cloud and Data Center). */
 export function verifyBitbucketSignature(req: WebhookRequest, secret: string): AuthResult {

@@ -1,6 +1,6 @@
 import { AppError } from '../../lib/errors.js';
-import { formPayload, mediaType, parseJsonText, pick, pickArray, pickString } from '../body.js';
-import type { Provider, WebhookRequest } from '../provider.js';
+import { bodyMentions, isFormBody, mediaType, parsePayload, pick, pickArray, pickString } from '../body.js';
+import type { Provider } from '../provider.js';
 import type { ParsedDelivery, RepoIdentity } from '../push-event.js';
 import { verifyToken } from '../token.js';
 
@@ -13,8 +13,18 @@ import { verifyToken } from '../token.js';
 export const bitbucketLegacy: Provider = {
   id: 'bitbucket-legacy',
   title: 'Bitbucket POST service',
+  detectedBy: 'body',
 
-  detect: (req) => legacyJson(req) !== null,
+  // No header says Bitbucket: a form body that mentions canon_url may be this service.
+  detect: (req) => isFormBody(req) && bodyMentions(req, 'canon_url'),
+
+  confirm(req) {
+    try {
+      return 'canon_url' in parsePayload(req, { form: true });
+    } catch {
+      return true;
+    }
+  },
 
   deliveryId: () => null,
 
@@ -27,11 +37,8 @@ export const bitbucketLegacy: Provider = {
     if (type !== 'application/x-www-form-urlencoded') {
       throw new AppError('unsupported_media_type', `content type ${type || '(none)'} is not accepted here; the POST service sends application/x-www-form-urlencoded`);
     }
-    const text = payloadField(req);
-    if (text === null) throw new AppError('malformed_body', 'form body has no payload= field');
-    const value = parseJsonText(text, 'payload field');
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new AppError('malformed_body', 'payload field is JSON but not an object');
-    const body = value as Record<string, unknown>;
+    // Raw, unencoded JSON after `payload=` is read as is (form.ts formField).
+    const body = parsePayload(req, { form: true });
     const repository = legacyRepoIdentity(body);
     if (repository === null) throw new AppError('no_push_data', 'payload has no "repository.absolute_url"');
     const commits = pickArray(body, 'commits');
@@ -50,42 +57,6 @@ export const bitbucketLegacy: Provider = {
 function lastString(list: unknown[]): string | null {
   const v = list.at(-1);
   return typeof v === 'string' && v !== '' ? v : null;
-}
-
-/** The payload text; some senders put raw, unencoded JSON after `payload=`. */
-function payloadField(req: WebhookRequest): string | null {
-  const decoded = formPayload(req.rawBody);
-  if (decoded !== null && decoded.trimStart().startsWith('{')) {
-    try {
-      JSON.parse(decoded);
-      return decoded;
-    } catch {
-      // fall through to the raw form
-    }
-  }
-  const raw = req.rawBody.toString('utf8');
-  if (raw.startsWith('payload=') && raw.slice(8).trimStart().startsWith('{')) {
-    const text = raw.slice(8);
-    try {
-      JSON.parse(text);
-      return text;
-    } catch {
-      return decoded;
-    }
-  }
-  return decoded;
-}
-
-function legacyJson(req: WebhookRequest): Record<string, unknown> | null {
-  if (mediaType(req) !== 'application/x-www-form-urlencoded') return null;
-  const text = payloadField(req);
-  if (text === null) return null;
-  try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) && 'canon_url' in v ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 function legacyRepoIdentity(body: unknown): RepoIdentity | null {

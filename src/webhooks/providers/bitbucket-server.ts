@@ -1,8 +1,8 @@
 import { AppError } from '../../lib/errors.js';
-import { parsePayload, peekJson, pick, pickArray, pickString } from '../body.js';
+import { bodyMentions, parsePayload, pick, pickArray, pickString } from '../body.js';
 import type { Provider } from '../provider.js';
 import type { ParsedDelivery, RefUpdate, RepoIdentity } from '../push-event.js';
-import { verifyBitbucketSignature } from './bitbucket-cloud.js';
+import { isBitbucketCloud, verifyBitbucketSignature } from './bitbucket-cloud.js';
 
 /**
  * Bitbucket Data Center / Server: X-Event-Key `repo:refs_changed` (one entry per ref in
@@ -11,10 +11,12 @@ import { verifyBitbucketSignature } from './bitbucket-cloud.js';
 export const bitbucketServer: Provider = {
   id: 'bitbucket-server',
   title: 'Bitbucket Data Center',
+  detectedBy: 'headers',
 
+  // X-Event-Key is Bitbucket's; Cloud says itself by its own headers, so its bodies are not searched.
   detect(req) {
-    if (req.headers['x-event-key'] === undefined) return false;
-    return req.headers['x-request-id'] !== undefined || typeof peekJson(req)?.eventKey === 'string';
+    if (req.headers['x-event-key'] === undefined || isBitbucketCloud(req)) return false;
+    return req.headers['x-request-id'] !== undefined || bodyMentions(req, 'eventKey');
   },
 
   deliveryId: (req) => req.headers['x-request-id'] ?? null,

@@ -17,6 +17,7 @@ import { githubRepoIdentity } from './github.js';
 export const generic: Provider = {
   id: 'generic',
   title: 'generic sender (Standard Webhooks or token)',
+  detectedBy: 'credential',
 
   detect(req) {
     return (

@@ -1,6 +1,6 @@
 import { AppError } from '../../lib/errors.js';
 import { isZeroSha } from '../../lib/ids.js';
-import { parsePayload, payloadText, pickString } from '../body.js';
+import { parsePayload, payloadBytes, pickString } from '../body.js';
 import type { AuthResult, Provider, WebhookRequest } from '../provider.js';
 import type { ParsedDelivery } from '../push-event.js';
 import { hmacHex, safeEqual } from '../signature.js';
@@ -31,6 +31,7 @@ export function giteaLike(o: GiteaLikeOptions): Provider {
   return {
     id: o.id,
     title: o.title,
+    detectedBy: 'headers',
     detect: (req) => req.headers[eventHeader] !== undefined,
     deliveryId: (req) => req.headers[`${o.prefix}-delivery`] ?? null,
     eventName: (req) => req.headers[eventHeader] ?? '',
@@ -43,7 +44,11 @@ export function giteaLike(o: GiteaLikeOptions): Provider {
   };
 }
 
-/** Hex HMAC-SHA256 of the JSON text (the `payload` field's value for form bodies). */
+/**
+ * Hex HMAC-SHA256 of the JSON text's bytes as sent (for form bodies, the `payload` field's
+ * value percent-decoded to bytes): never of decoded text, in which every invalid UTF-8 byte
+ * would read as the same U+FFFD.
+ */
 export function verifyJsonHmac(req: WebhookRequest, secret: string, headers: string[]): AuthResult {
   const name = headers.find((h) => req.headers[h] !== undefined);
   if (name === undefined) return { ok: false, code: 'signature_missing', problem: `missing header ${headerTitle(headers[0] as string)}` };
@@ -51,14 +56,14 @@ export function verifyJsonHmac(req: WebhookRequest, secret: string, headers: str
   if (given === '') {
     return { ok: false, code: 'signature_mismatch', problem: `header ${headerTitle(name)} is empty (the hook on the sender has no secret set)` };
   }
-  let text: string | Buffer;
+  let signed: Buffer;
   try {
-    text = payloadText(req, { form: true }).text;
+    signed = payloadBytes(req, { form: true }).bytes;
   } catch {
     // Not JSON nor form: verify over the raw bytes; parse answers 400/415 after that.
-    text = req.rawBody;
+    signed = req.rawBody;
   }
-  return safeEqual(given, hmacHex('sha256', secret, text))
+  return safeEqual(given, hmacHex('sha256', secret, signed))
     ? { ok: true, method: 'hmac-sha256 (json)' }
     : { ok: false, code: 'signature_mismatch', problem: `${headerTitle(name)} does not match` };
 }

@@ -13,6 +13,7 @@ import { verifyPrefixedHmac } from '../signature.js';
 export const github: Provider = {
   id: 'github',
   title: 'GitHub',
+  detectedBy: 'headers',
 
   detect(req) {
     return req.headers['x-github-event'] !== undefined;

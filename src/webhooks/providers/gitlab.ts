@@ -15,6 +15,7 @@ import { verifyStandardWebhook } from '../standard-webhooks.js';
 export const gitlab: Provider = {
   id: 'gitlab',
   title: 'GitLab',
+  detectedBy: 'headers',
 
   detect: (req) => req.headers['x-gitlab-event'] !== undefined,
 
