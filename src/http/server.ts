@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load.js';
@@ -8,6 +8,7 @@ import { Poller } from '../jobs/poller.js';
 import { Apps } from '../deploy/apps.js';
 import { MirrorRetries } from '../mirror/retry.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
+import { ensurePrivateDir, looseMode } from '../lib/private-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../version.js';
 import { buildApp } from './app.js';
@@ -35,7 +36,7 @@ export function serverInfoPath(config: Config): string {
 export function localToken(config: Config): string {
   const file = join(config.data_dir, 'local.token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.data_dir, { recursive: true });
+  ensurePrivateDir(config.data_dir);
   const token = randomBytes(24).toString('hex');
   writeFileAtomic(file, `${token}\n`, 0o600);
   chmodSync(file, 0o600);
@@ -62,7 +63,11 @@ export function formatUrl(host: string, port: number, tls: boolean): string {
  * any job runs.
  */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  mkdirSync(config.data_dir, { recursive: true });
+  ensurePrivateDir(config.data_dir);
+  const loose = looseMode(config.data_dir);
+  if (loose !== null) {
+    logger.warn({ data_dir: config.data_dir, mode: loose }, `data_dir ${config.data_dir} is open to other users (mode ${loose}); autopull's files in it are owner-only, but the folder is yours to tighten: chmod 700 ${config.data_dir}`);
+  }
   const store = new Store(databasePath(config));
   const apps = new Apps(config, logger);
   const worker = new Worker(config, store, logger, { apps });
