@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { AppError, ConfigError, UsageError, errorMessage } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
+import { escapeLines } from '../lib/escape-controls.js';
 import { checkCommand } from './commands/check.js';
 import { initCommand } from './commands/init.js';
 import { serveCommand } from './commands/serve.js';
@@ -69,19 +70,20 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
+    // Messages can carry a job's reason or a server's answer: escaped like all CLI output.
     if (err instanceof UsageError) {
-      console.error(`autopull: ${err.message}`);
+      console.error(`autopull: ${escapeLines(err.message)}`);
       return 2;
     }
     if (err instanceof ConfigError) {
-      console.error(`autopull: config ${err.message}`);
+      console.error(`autopull: config ${escapeLines(err.message)}`);
       return 1;
     }
     if (err instanceof AppError) {
-      console.error(`autopull: ${err.message}`);
+      console.error(`autopull: ${escapeLines(err.message)}`);
       return 1;
     }
-    console.error(`autopull: ${errorMessage(err)}`);
+    console.error(`autopull: ${escapeLines(errorMessage(err))}`);
     if (process.env.AUTOPULL_DEBUG) console.error(err);
     return 1;
   }

@@ -5,6 +5,9 @@ import { ConfigError } from '../lib/errors.js';
 import type { RepoName } from '../lib/ids.js';
 import type { ProviderId, RawConfig, RawDeploy, RawRepo } from './schema.js';
 import { validateConfig } from './validate.js';
+import { secretEnvNames } from './secret-env.js';
+import { hideFromChildren } from '../lib/child-env.js';
+import { urlSecrets } from '../lib/redact.js';
 
 /** A repo as the rest of autopull sees it: validated, secret read, paths absolute. */
 export interface RepoConfig extends Omit<RawRepo, 'deploy' | 'secret' | 'secret_file'> {
@@ -19,6 +22,8 @@ export interface Config extends Omit<RawConfig, 'repos' | 'listen'> {
   file: string;
   listen: { host: string; port: number };
   repos: Map<RepoName, RepoConfig>;
+  /** Environment variables that feed this config's secrets (config/secret-env.ts): no command sees them. */
+  secretEnv: readonly string[];
 }
 
 /** The config file a command uses: `-c FILE`, else $AUTOPULL_CONFIG, else ./autopull.yml. */
@@ -85,9 +90,23 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     listen: parseListen(raw.listen),
     data_dir: abs(raw.data_dir),
     repos,
+    secretEnv: secretEnvNames(validated.envUses, raw),
   };
   if (raw.tls) config.tls = { cert: abs(raw.tls.cert), key: abs(raw.tls.key) };
+  // From here on, no process this one starts sees these (lib/child-env.ts).
+  hideFromChildren(config.secretEnv, secretValues(config));
   return config;
+}
+
+/** The secret values themselves: a variable holding one under another name is hidden too. */
+function secretValues(config: Config): string[] {
+  const out: string[] = [];
+  if (config.auth_token) out.push(config.auth_token);
+  for (const r of config.repos.values()) {
+    if (r.secret) out.push(r.secret);
+    out.push(...urlSecrets(r.url), ...(r.mirror ?? []).flatMap((m) => urlSecrets(m.url)));
+  }
+  return out;
 }
 
 /** A url that is a plain path (not scheme://, not scp-like user@host:path). */

@@ -57,6 +57,23 @@ export const listenSchema = z
   .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535')
   .meta({ description: 'host:port to listen on (also [::1]:port)' });
 
+/**
+ * Why a `shared:` entry is refused, or null: it must name a path inside the release (no
+ * leading /, no `..` segment), since autopull replaces whatever the commit has there.
+ */
+export function sharedEntryProblem(entry: string): string | null {
+  if (entry.startsWith('/')) return `"${entry}" must be relative to the release, without a leading /`;
+  const parts = entry.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) return `"${entry}" must stay inside the release: no .. segment`;
+  if (parts.length === 0) return `"${entry}" names the release itself: give a file, or a folder with a trailing /`;
+  return null;
+}
+
+const sharedEntry = nonEmpty.superRefine((entry, ctx) => {
+  const problem = sharedEntryProblem(entry);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const healthSchema = z
   .strictObject({
     url: nonEmpty.meta({ description: 'path on the app port (/healthz) or an absolute http(s) URL' }),
@@ -68,7 +85,7 @@ const healthSchema = z
 export const deploySchema = z.strictObject({
   path: nonEmpty.meta({ description: 'folder holding releases/, current and shared/' }),
   build: stringList.default([]).meta({ description: 'shell commands run in the new release directory' }),
-  shared: z.array(nonEmpty).default([]).meta({ description: 'files (and folders, with a trailing /) linked from shared/ into every release' }),
+  shared: z.array(sharedEntry).default([]).meta({ description: 'files (and folders, with a trailing /) linked from shared/ into every release' }),
   start: nonEmpty.optional().meta({ description: 'command that autopull runs and supervises in the release directory' }),
   restart: nonEmpty.optional().meta({ description: 'external command run after the switch (systemctl restart ...)' }),
   port: z.number().int().min(1).max(65535).optional().meta({ description: 'PORT given to a supervised app' }),

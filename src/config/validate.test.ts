@@ -110,3 +110,17 @@ test('deploy.start takes the supervisor keys with defaults; start with restart, 
   assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.restart: give start')), problems.join('\n'));
   assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.proxy: not supported yet')), problems.join('\n'));
 });
+
+test('shared entries that leave the release are refused by check, each with its path', () => {
+  const deploy = { path: '/srv', shared: ['.env', 'uploads/', './conf/app.env', '../../x', '/etc/passwd', 'a/../../b', 'a/../b', '.', 'c/..'] };
+  const r = validateConfig({ repos: { a: { url: 'https://x/y.git', insecure: true, deploy } } }, {});
+  assert.equal(r.ok, false);
+  const problems = r.ok ? [] : r.problems;
+  assert.deepEqual(
+    problems.map((p) => p.split(':')[0]),
+    [3, 4, 5, 6, 7, 8].map((i) => `repos.a.deploy.shared[${i}]`),
+    problems.join('\n'),
+  );
+  assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.shared[3]: "../../x" must stay inside the release')), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.shared[4]: "/etc/passwd" must be relative to the release')), problems.join('\n'));
+});

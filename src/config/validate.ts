@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
 import type { z } from 'zod';
 import { configSchema, KNOWN_KEYS, type RawConfig } from './schema.js';
-import { substituteEnv } from './env.js';
+import { substituteEnv, type EnvUse } from './env.js';
 
 /**
  * Pure validation: takes the parsed YAML value and the environment, returns the typed
  * config or every problem at once, each as `dotted.path: message`.
  */
-export type Validated = { ok: true; config: RawConfig } | { ok: false; problems: string[] };
+export type Validated = { ok: true; config: RawConfig; envUses: EnvUse[] } | { ok: false; problems: string[] };
 
 /** Keys in the SPEC that this version does not act on yet: refusing them beats ignoring them. */
 const NOT_YET: Record<string, string> = {
@@ -98,7 +98,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, problems: ['(top level): must be a mapping with at least a repos: key'] };
   }
-  const { value, problems: envProblems } = substituteEnv(input, env);
+  const { value, problems: envProblems, uses } = substituteEnv(input, env);
   const problems = envProblems.map((p) => `${formatPath(p.path)}: ${p.message}`);
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
@@ -157,7 +157,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
     }
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, problems: dedupe(problems) };
-  return { ok: true, config: parsed.data };
+  return { ok: true, config: parsed.data, envUses: uses };
 }
 
 function dedupe(list: string[]): string[] {

@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
+import { ensurePrivateDir } from '../lib/private-fs.js';
 
 /** Where a running server tells the CLI how to reach it. */
 export interface ServerInfo {
@@ -27,7 +28,7 @@ export function serverInfoPath(config: Config): string {
 export function localToken(config: Config): string {
   const file = join(config.data_dir, 'local.token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.data_dir, { recursive: true });
+  ensurePrivateDir(config.data_dir);
   const token = randomBytes(24).toString('hex');
   writeFileAtomic(file, `${token}\n`, 0o600);
   chmodSync(file, 0o600);

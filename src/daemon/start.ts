@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { Store } from '../store/store.js';
 import { Worker } from '../runner/worker.js';
@@ -7,6 +7,7 @@ import { Apps } from '../deploy/apps.js';
 import { MirrorRetries } from '../runner/mirror-retries.js';
 import { Retention } from '../store/retention.js';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
+import { ensurePrivateDir, looseMode } from '../lib/private-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { buildApp } from '../http/app.js';
@@ -28,7 +29,11 @@ export interface RunningServer {
  * any job runs.
  */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  mkdirSync(config.data_dir, { recursive: true });
+  ensurePrivateDir(config.data_dir);
+  const loose = looseMode(config.data_dir);
+  if (loose !== null) {
+    logger.warn({ data_dir: config.data_dir, mode: loose }, `data_dir ${config.data_dir} is open to other users (mode ${loose}); autopull's files in it are owner-only, but the folder is yours to tighten: chmod 700 ${config.data_dir}`);
+  }
   const store = new Store(databasePath(config));
   const apps = new Apps(config, logger);
   const worker = new Worker(config, store, logger, { apps });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
 import { startServer, type RunningServer } from '../daemon/start.js';
 import { isFinal, type Job, type LogLine } from '../store/store.js';
+import { childEnv } from '../lib/child-env.js';
 import { run } from '../lib/exec.js';
 import { silentLogger } from '../lib/log.js';
 import { formatLogLine } from '../runner/format.js';
@@ -34,7 +35,7 @@ export interface Demo {
 }
 
 async function git(args: string[], cwd: string): Promise<string> {
-  const res = await run('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+  const res = await run('git', args, { cwd, env: childEnv({ GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }) });
   return res.stdout + res.stderr;
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config, RepoConfig } from '../config/load.js';
 import type { Store } from '../store/store.js';
+import { childEnv } from '../lib/child-env.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { layout, readCurrent } from './releases.js';
@@ -75,7 +76,7 @@ export class Apps {
 
 /** The environment of an app started outside a job (at start-up). */
 export function appEnv(repo: string, sha: string, dir: string): NodeJS.ProcessEnv {
-  return { ...process.env, AUTOPULL_REPO: repo, AUTOPULL_REF: '', AUTOPULL_SHA: sha, AUTOPULL_PREVIOUS_SHA: '', AUTOPULL_RELEASE_DIR: dir, AUTOPULL_JOB: '' };
+  return childEnv({ AUTOPULL_REPO: repo, AUTOPULL_REF: '', AUTOPULL_SHA: sha, AUTOPULL_PREVIOUS_SHA: '', AUTOPULL_RELEASE_DIR: dir, AUTOPULL_JOB: '' });
 }
 
 /** The supervisor of a `start` repo; refuses when this process has none (an in-process CLI run). */

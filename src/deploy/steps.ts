@@ -1,19 +1,23 @@
+import { childEnv, hiddenValues } from '../lib/child-env.js';
 import { runShell } from '../lib/exec.js';
 
 export { abortError, step } from '../lib/step.js';
 import type { JobContext } from './context.js';
 
-/** The AUTOPULL_* variables: the only way delivery data reaches a user's command. */
+/**
+ * The environment of a build, start or restart command: autopull's own without the config's
+ * secrets (lib/child-env.ts), and the AUTOPULL_* variables, the only way delivery data
+ * reaches a user's command.
+ */
 export function commandEnv(ctx: JobContext, sha: string, releaseDir: string, previousSha: string | null, ref: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
+  return childEnv({
     AUTOPULL_REPO: ctx.repo.name,
     AUTOPULL_REF: ref,
     AUTOPULL_SHA: sha,
     AUTOPULL_PREVIOUS_SHA: previousSha ?? '',
     AUTOPULL_RELEASE_DIR: releaseDir,
     AUTOPULL_JOB: String(ctx.job.id),
-  };
+  });
 }
 
 export async function runCommand(ctx: JobContext, line: string, cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -23,6 +27,8 @@ export async function runCommand(ctx: JobContext, line: string, cwd: string, env
       cwd,
       env,
       signal: ctx.signal,
+      // A secret the command found some other way (a file) is still masked in the job log.
+      secrets: hiddenValues(),
       onLine: (stream, text) => ctx.log(stream, text),
       onSpawn: (pid) => ctx.onChild(pid),
     });

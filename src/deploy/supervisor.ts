@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
@@ -95,10 +95,12 @@ export class Supervisor extends EventEmitter {
     const launch = this.launch;
     if (!launch) return;
     const logFile = appLogFile(this.opts.dataDir, this.opts.repo, this.release ?? 'app');
-    mkdirSync(dirname(logFile), { recursive: true });
-    const fd = openSync(logFile, 'a');
+    // Owner-only: an app's output may hold what it should not print.
+    mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+    const fd = openSync(logFile, 'a', 0o600);
     let child: ChildProcess;
     try {
+      fchmodSync(fd, 0o600);
       child = spawn('sh', ['-c', this.opts.command], { cwd: launch.dir, env: launch.env, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd);

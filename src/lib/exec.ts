@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { childEnv } from './child-env.js';
 import { scrub } from './redact.js';
 
 /**
@@ -76,7 +77,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     }
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
-      env: opts.env ?? process.env,
+      env: opts.env ?? childEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });

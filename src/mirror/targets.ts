@@ -5,7 +5,10 @@ import { redactUrl } from '../lib/redact.js';
 
 /** A target as one job pushes to it: placeholders filled, url as shown (no password). */
 export interface ResolvedTarget {
-  /** The url as configured (the template for an override): what retries name. */
+  /**
+   * The url as configured (the template for an override), without its password: what
+   * retries name in the database (a credential in a url never goes there).
+   */
   key: string;
   url: string;
   shown: string;
@@ -20,7 +23,9 @@ export function resolveTargets(mirror: readonly MirrorTarget[] | undefined, para
   const targets: ResolvedTarget[] = [];
   const skipped: string[] = [];
   for (const t of mirror ?? []) {
-    if (params?.targets && !params.targets.includes(t.url)) continue;
+    const key = redactUrl(t.url);
+    // Retries queued by an older version named the url as configured.
+    if (params?.targets && !params.targets.includes(key) && !params.targets.includes(t.url)) continue;
     let url = t.url;
     if (hasPlaceholders(t.url)) {
       if (!params?.owner || !params.name) {
@@ -34,7 +39,7 @@ export function resolveTargets(mirror: readonly MirrorTarget[] | undefined, para
       }
       url = filled.url;
     }
-    targets.push({ key: t.url, url, shown: redactUrl(url), options: t });
+    targets.push({ key, url, shown: redactUrl(url), options: t });
   }
   return { targets, skipped };
 }

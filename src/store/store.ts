@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { nowIso } from '../lib/time.js';
 import { processStartTime } from '../lib/proc.js';
+import { ensurePrivateDir, ensurePrivateFile } from '../lib/private-fs.js';
 import { migrate } from './migrations.js';
 import type { BadCommit, Delivery, DeliveryRecord, EnqueueInput, IgnoredJobInput, Job, JobParams, JobState, LogLine, ReleaseRow, ReleaseState } from './types.js';
 
@@ -31,7 +31,9 @@ export class Store extends EventEmitter {
 
   constructor(readonly file: string) {
     super();
-    mkdirSync(dirname(file), { recursive: true });
+    ensurePrivateDir(dirname(file));
+    // Owner-only before SQLite opens it: SQLite gives -wal and -shm the database file's mode.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) ensurePrivateFile(f, f === file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { childEnv } from '../lib/child-env.js';
 import { run, type RunOptions } from '../lib/exec.js';
 import { parseSha, type Sha } from '../lib/ids.js';
 import { urlSecrets } from '../lib/redact.js';
@@ -12,15 +13,15 @@ import { urlSecrets } from '../lib/redact.js';
  */
 export type GitOptions = Pick<RunOptions, 'signal' | 'onLine' | 'onSpawn' | 'timeoutMs' | 'secrets'>;
 
+/** git's environment: without the config's secrets (lib/child-env.ts), never prompting; `extra` adds a credential for one run. */
 export function gitEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
+  return childEnv({
     GIT_TERMINAL_PROMPT: '0',
     GIT_ASKPASS: 'true',
     SSH_ASKPASS: 'true',
     LC_ALL: 'C',
     ...extra,
-  };
+  });
 }
 
 export async function git(args: string[], opts: GitOptions & { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {

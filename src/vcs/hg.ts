@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { childEnv } from '../lib/child-env.js';
 import { run, type RunOptions } from '../lib/exec.js';
 import { parseSha, type Sha } from '../lib/ids.js';
 import { refNameProblem } from './ref-name.js';
@@ -16,7 +17,7 @@ import { sshCommand, type GitAuth, type GitOptions, type RefMap } from './git.js
  */
 
 export function hgEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { ...process.env, HGPLAIN: '1', HGENCODING: 'utf-8', LC_ALL: 'C', ...extra };
+  return childEnv({ HGPLAIN: '1', HGENCODING: 'utf-8', LC_ALL: 'C', ...extra });
 }
 
 /** `--config` arguments for an SSH key (same rules as git: only that key, new hosts remembered). */
