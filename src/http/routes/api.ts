@@ -126,7 +126,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     if (d.body_truncated) {
       throw new AppError('conflict', `delivery ${id} cannot be redelivered: its body was not stored whole (rejected deliveries keep at most 64 KiB, and bodies over body_limit none)`);
     }
-    const raw = { headers: d.headers, rawBody: d.body, query: {}, remoteAddress: req.ip };
+    const raw = { headers: d.headers, rawBody: d.body, query: {}, remoteAddress: req.clientAddress };
     const receiveDeps = {
       config: deps.config,
       now: deps.now?.() ?? new Date(),
