@@ -168,6 +168,26 @@ export const retentionSchema = z
       .meta({ description: "jobs' log lines (the job rows themselves are kept)" }),
   });
 
+const positiveDuration = (what: string) => duration(what).refine((ms) => ms > 0, 'must be longer than 0');
+
+/**
+ * What one client may hold of the HTTP server (slow or idle clients, floods of connections).
+ * `max_connections` has no default here: the server derives it from the open-file limit.
+ */
+export const limitsSchema = z
+  .strictObject({
+    header_timeout: positiveDuration('time a client has to send the request line and headers').default(10_000),
+    request_timeout: positiveDuration('time a client has to send a whole request, body included').default(30_000),
+    keep_alive_timeout: positiveDuration('an idle kept-alive connection is closed after this long').default(5000),
+    max_header_size: size.default(16 * 1024).meta({ description: 'request line and headers together (431 above)' }),
+    max_url_length: z.number().int().min(64).max(1024 * 1024).default(8192).meta({ description: 'longest request URL in bytes (414 above)' }),
+    connections_per_address: z.number().int().min(1).max(100_000).default(64).meta({ description: 'open connections one client address may hold (IPv6: one /64); more are closed at once' }),
+    max_connections: z.number().int().min(1).max(1_000_000).optional().meta({ description: 'open connections in all; more are refused with 503 (default: min(4096, open-file limit - 320))' }),
+  })
+  .refine((l) => l.request_timeout <= 0 || l.header_timeout <= l.request_timeout, { message: 'must not be longer than limits.request_timeout', path: ['header_timeout'] })
+  .meta({ description: 'limits on HTTP clients: timeouts, sizes, connections' });
+export type Limits = z.output<typeof limitsSchema>;
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -181,6 +201,7 @@ export const configSchema = z
       .meta({ description: 'whose X-Forwarded-For to believe: false (nobody), true (the nearest hop only: the client is the right-most entry), or the CIDR blocks of your proxies (the client is the right-most entry not in them)' }),
     body_limit: size.default(5 * 1024 * 1024),
     retention: retentionSchema.prefault({}).meta({ description: 'how long deliveries and job logs are kept' }),
+    limits: limitsSchema.prefault({}),
     repos: z.record(z.string().regex(REPO_NAME_RE, 'repo names use a-z, 0-9, . _ - and start with a letter or digit'), repoSchema),
   })
   .meta({ title: 'autopull configuration' });
@@ -202,6 +223,7 @@ export const KNOWN_KEYS: readonly string[] = [
     'max_age',
     'max_count',
     'max_jobs',
+    ...Object.keys(limitsSchema.shape),
     'cert',
     'key',
   ]),

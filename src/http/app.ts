@@ -7,6 +7,7 @@ import { sendAppError, sendError } from './reply.js';
 import { hookRoutes, recordRejectedDelivery } from './routes/hooks.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { applyLimits, serverLimitOptions } from './limits.js';
 
 
 /**
@@ -29,7 +30,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.body_limit,
     trustProxy: trustProxy(deps.config.trust_proxy),
     return503OnClosing: true,
+    ...serverLimitOptions(deps.config.limits),
   });
+  applyLimits(app, deps.config.limits, deps.logger);
 
   // Signatures cover the exact bytes received: every body stays a Buffer, parsed later.
   app.removeAllContentTypeParsers();

@@ -127,7 +127,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     if (d.body_truncated) {
       throw new AppError('conflict', `delivery ${id} cannot be redelivered: it was not stored whole (a rejected delivery keeps at most ${REJECTED_BODY_LIMIT / 1024} KiB of its body and ${REJECTED_HEADER_COUNT} headers, one over body_limit no body)`);
     }
-    const raw = { headers: d.headers, rawBody: d.body, query: {}, remoteAddress: req.ip };
+    const raw = { headers: d.headers, rawBody: d.body, query: {}, remoteAddress: req.clientAddress };
     const receiveDeps = {
       config: deps.config,
       now: deps.now?.() ?? new Date(),

@@ -37,7 +37,7 @@ function toWebhookRequest(req: FastifyRequest): WebhookRequest {
     headers,
     rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     query: (req.query ?? {}) as Record<string, string>,
-    remoteAddress: req.ip,
+    remoteAddress: req.clientAddress,
   };
 }
 
@@ -50,7 +50,7 @@ export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, statu
         event: null,
         repo: (req.params as { repo?: string } | undefined)?.repo ?? null,
         received_at: new Date().toISOString(),
-        remote_addr: req.ip,
+        remote_addr: req.clientAddress,
         status_code: status,
         outcome,
         message,
