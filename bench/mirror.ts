@@ -14,6 +14,8 @@ import { silentLogger } from '../src/lib/log.js';
 import { bareRemote, git, workRepo } from '../test/helpers/git.js';
 import { tempDir } from '../test/helpers/tmp.js';
 
+import { runBench, writeReport } from './report.js';
+
 const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => cleanups.push(fn) };
 
@@ -76,12 +78,7 @@ status rows written. Command: \`npm run bench:mirror\`. Machine: ${cpus().length
 | --- | --- | --- | --- |
 ${rows.join('\n')}
 `;
-  writeFileSync(new URL('../docs/BENCHMARKS-mirror.md', import.meta.url), out);
-  console.log(out);
+  writeReport('BENCHMARKS-mirror.md', [out]);
 }
 
-try {
-  await main();
-} finally {
-  for (const fn of cleanups.reverse()) await fn();
-}
+await runBench(main, cleanups);

@@ -5,7 +5,7 @@
 // Every loop is bounded in count and time; all servers listen on 127.0.0.1.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpus, totalmem, release } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startDemo } from '../src/demo/demo.js';
@@ -13,6 +13,8 @@ import { run } from '../src/lib/exec.js';
 import { makeProject } from '../test/helpers/project.js';
 import { githubDelivery, githubPush } from '../test/helpers/github.js';
 import { CLI } from '../test/helpers/cli.js';
+
+import { runBench, writeReport } from './report.js';
 
 const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => cleanups.push(fn) };
@@ -98,13 +100,7 @@ async function main() {
     `| signed GitHub push deliveries to an untracked ref (verified, recorded in SQLite, answered 200), ${flood.sent} deliveries of ${flood.bodyBytes} bytes, 16 concurrent connections | ${flood.perSecond.toFixed(0)} deliveries/s (${flood.non200} non-200) |`,
     '',
   ];
-  mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('../docs/BENCHMARKS.md', import.meta.url), lines.join('\n'));
-  console.log(lines.join('\n'));
+  writeReport('BENCHMARKS.md', lines);
 }
 
-try {
-  await main();
-} finally {
-  for (const c of cleanups.reverse()) await c();
-}
+await runBench(main, cleanups);

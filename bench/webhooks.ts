@@ -7,7 +7,7 @@
 //     deliveries for a few seconds while /healthz is polled.
 // Every loop is bounded in count and time.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../src/http/app.js';
@@ -19,6 +19,8 @@ import { fixture, formDelivery, giteaLikeDelivery } from '../test/helpers/sender
 import { CLI } from '../test/helpers/cli.js';
 
 const SECRET = 'bench-secret-0123';
+import { runBench, writeReport } from './report.js';
+
 const cleanups: (() => unknown)[] = [];
 
 /** ~1 MiB of small objects: slow to parse for its size, as an attacker would choose. */
@@ -147,13 +149,7 @@ async function main() {
     `| GET /healthz latency meanwhile, ${f.health.n} requests | median ${f.health.median.toFixed(0)} ms, p90 ${f.health.p90.toFixed(0)} ms, max ${f.health.max.toFixed(0)} ms |`,
     '',
   ];
-  mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('../docs/BENCHMARKS-webhooks.md', import.meta.url), lines.join('\n'));
-  console.log(lines.join('\n'));
+  writeReport('BENCHMARKS-webhooks.md', lines);
 }
 
-try {
-  await main();
-} finally {
-  for (const c of cleanups.reverse()) await c();
-}
+await runBench(main, cleanups);

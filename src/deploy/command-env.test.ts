@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
-import { Store, type Job } from '../store/store.js';
+import { Store } from '../store/store.js';
 import { Worker } from '../runner/worker.js';
 import { enqueueManual } from '../runner/manual.js';
 import { silentLogger } from '../lib/log.js';
@@ -57,14 +57,8 @@ test('a restart command and git (through its ssh) run without the secrets of the
 
   const r = rig(t, { restart: 'env' });
   useSecretVars(r.p.configFile);
-  writeFileSync(r.p.configFile, readFileSync(r.p.configFile, 'utf8').replace('url: ./remote.git', `url: "ssh://git.example.invalid${r.p.remote}"`));
-  const config = loadConfig(r.p.configFile);
   r.p.pushCommit({ v: '1' });
-  const worker = new Worker(config, r.store, silentLogger());
-  const { id } = enqueueManual(config, r.store, 'site', undefined, false);
-  worker.kick('site');
-  await worker.idle();
-  const job = r.store.getJob(id) as Job;
+  const job = await r.deployWith((yaml) => yaml.replace('url: ./remote.git', `url: "ssh://git.example.invalid${r.p.remote}"`));
   const log = r.log(job);
   assert.equal(job.state, 'succeeded', log);
   assert.match(log, /AUTOPULL_U_PLAIN=plain-visible/, 'the restart command printed its environment');
@@ -72,7 +66,7 @@ test('a restart command and git (through its ssh) run without the secrets of the
   const sshEnv = readFileSync(dump, 'utf8');
   assert.match(sshEnv, /AUTOPULL_U_PLAIN=plain-visible/);
   assertNoSecrets(sshEnv, { ...vars, AUTOPULL_U_ALIAS: vars.AUTOPULL_U_SECRET }, 'git');
-  assert.deepEqual(config.secretEnv, ['AUTOPULL_U_SECRET', 'AUTOPULL_U_TOKEN']);
+  assert.deepEqual(loadConfig(r.p.configFile).secretEnv, ['AUTOPULL_U_SECRET', 'AUTOPULL_U_TOKEN']);
 });
 
 test('hg runs without the secrets of the config (a hook of the source repository sees its environment)', async (t) => {

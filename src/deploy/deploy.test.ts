@@ -2,10 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../config/load.js';
 import type { Job } from '../store/store.js';
 import { Worker } from '../runner/worker.js';
-import { enqueueManual } from '../runner/manual.js';
 import { silentLogger } from '../lib/log.js';
 import { rig } from '../../test/helpers/rig.js';
 
@@ -132,14 +130,8 @@ test('the delivery sha is only a hint: autopull deploys what the remote branch p
 
 test('a build that outlives deploy.timeout is stopped and the job fails', async (t) => {
   const r = rig(t, { build: ['sleep 30'] });
-  writeFileSync(r.p.configFile, readFileSync(r.p.configFile, 'utf8').replace('keep: 5', 'keep: 5\n      timeout: 1s'));
-  const config = loadConfig(r.p.configFile);
   r.p.pushCommit({ v: '1' });
-  const worker = new Worker(config, r.store, silentLogger());
-  const { id } = enqueueManual(config, r.store, 'site', undefined, false);
-  worker.kick('site');
-  await worker.idle();
-  const job = r.store.getJob(id) as Job;
+  const job = await r.deployWith((yaml) => yaml.replace('keep: 5', 'keep: 5\n      timeout: 1s'));
   assert.equal(job.state, 'failed');
   assert.match(job.reason ?? '', /timed out after 1s/);
   assert.equal(r.current(), null);

@@ -21,6 +21,9 @@ export * from './types.js';
 
 type Row = Record<string, unknown>;
 
+/** A delivery's columns and its job ids (job_deliveries is the one copy of that relation). */
+const DELIVERY_COLUMNS = `*, (SELECT json_group_array(job_id) FROM (SELECT job_id FROM job_deliveries WHERE delivery = deliveries.id ORDER BY job_id)) AS jobs`;
+
 function toJob(row: Row, deliveries: number[]): Job {
   return { ...(row as unknown as Job), force: row.force === 1, params: typeof row.params === 'string' ? (JSON.parse(row.params) as JobParams) : null, deliveries };
 }
@@ -96,19 +99,19 @@ export class Store extends EventEmitter {
   }
 
   listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {
-    const rows = this.sql(`SELECT * FROM deliveries WHERE (@repo IS NULL OR repo = @repo) ORDER BY id DESC LIMIT @limit`)
+    const rows = this.sql(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE (@repo IS NULL OR repo = @repo) ORDER BY id DESC LIMIT @limit`)
       .all({ repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
     return rows.map((r) => this.toDelivery(r));
   }
 
   getDelivery(id: number): Delivery | null {
-    const row = this.sql(`SELECT * FROM deliveries WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.sql(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`).get(id) as Row | undefined;
     return row ? this.toDelivery(row) : null;
   }
 
+  /** A deliveries row read with its `jobs` column (json_group_array over job_deliveries). */
   private toDelivery(row: Row): Delivery {
-    const jobs = (this.sql(`SELECT job_id FROM job_deliveries WHERE delivery = ? ORDER BY job_id`).all(row.id) as { job_id: number }[]).map((r) => r.job_id);
-    return { ...(row as unknown as Delivery), headers: JSON.parse(row.headers as string) as Record<string, string>, body_truncated: row.body_truncated === 1, jobs };
+    return { ...(row as unknown as Delivery), headers: JSON.parse(row.headers as string) as Record<string, string>, body_truncated: row.body_truncated === 1, jobs: JSON.parse(row.jobs as string) as number[] };
   }
 
   // ---- jobs -------------------------------------------------------------------------

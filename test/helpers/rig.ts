@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { Store, type Job } from '../../src/store/store.js';
@@ -19,6 +19,8 @@ export interface Rig {
   current(): string | null;
   releases(): string[];
   log(job: Job): string;
+  /** Rewrites the config file with `edit`, loads it, and runs one deploy with it (no supervised apps). */
+  deployWith(edit: (yaml: string) => string): Promise<Job>;
 }
 
 export function rig(t: { after(fn: () => unknown): void }, o: ProjectOptions = {}): Rig {
@@ -54,6 +56,15 @@ export function rig(t: { after(fn: () => unknown): void }, o: ProjectOptions = {
     releases() {
       const dir = join(p.deployPath, 'releases');
       return existsSync(dir) ? readdirSync(dir).sort() : [];
+    },
+    async deployWith(edit) {
+      writeFileSync(p.configFile, edit(readFileSync(p.configFile, 'utf8')));
+      const edited = loadConfig(p.configFile);
+      const { id } = enqueueManual(edited, store, 'site', undefined, false);
+      const w = new Worker(edited, store, silentLogger());
+      w.kick('site');
+      await w.idle();
+      return store.getJob(id) as Job;
     },
     log(job) {
       return store.logsAfter(job.id).map((l) => l.line).join('\n');
