@@ -53,7 +53,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   writeFileAtomic(serverInfoPath(config), `${JSON.stringify(info)}\n`);
   // Apps first: a recovered job that deploys a supervised repo then stops the app it started.
   await apps.boot(store);
-  worker.recover();
+  await worker.recover();
   const poller = new Poller(config, store, logger, (repo) => worker.kick(repo));
   poller.start();
   const retries = new MirrorRetries(store, (repo) => worker.kick(repo), (repo) => config.repos.has(repo as never));

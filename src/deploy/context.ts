@@ -2,7 +2,8 @@ import type { Config, RepoConfig } from '../config/load.js';
 import type { JobFailureCode } from '../lib/errors.js';
 import type { StepReporter } from '../lib/step.js';
 import type { ReleaseLedger } from '../store/release-ledger.js';
-import type { Job, Store } from '../store/store.js';
+import type { MirrorBook } from '../store/mirror-status.js';
+import type { Job } from '../store/store.js';
 import type { Apps } from './apps.js';
 
 /** What a deploy, rollback or mirror job is given: the job, its reporter and the ledgers it may change. */
@@ -12,8 +13,8 @@ export interface JobContext extends StepReporter {
   job: Job;
   /** This repo's releases and bad commits. */
   releases: ReleaseLedger;
-  /** Mirror status (mirror steps only); to be narrowed like `releases`. */
-  store: Store;
+  /** This repo's mirror status (the mirror step). */
+  mirrors: MirrorBook;
   /** The server's supervised apps; absent in an in-process CLI run. */
   apps?: Apps;
   /** Records the pid of a running child (its process group), for crash recovery. */

@@ -1,6 +1,6 @@
 import type { Config, RepoConfig } from '../config/load.js';
-import { getMirrorStatus, recordMirrorOutcome, type MirrorStatus } from '../store/mirror-status.js';
-import type { Job, Store } from '../store/store.js';
+import type { MirrorBook, MirrorStatus } from '../store/mirror-status.js';
+import type { Job } from '../store/store.js';
 import { errorMessage } from '../lib/errors.js';
 import { formatMs } from '../lib/exec.js';
 import type { GitAuth } from '../vcs/git.js';
@@ -15,7 +15,8 @@ export interface MirrorContext {
   config: Config;
   repo: RepoConfig;
   job: Job;
-  store: Store;
+  /** This repo's mirror status. */
+  mirrors: MirrorBook;
   signal: AbortSignal;
   log(stream: 'step' | 'info' | 'out' | 'err' | 'error', line: string): void;
 }
@@ -73,22 +74,22 @@ export async function runMirrors(ctx: MirrorContext, vcs: Vcs, cache: string): P
         if (result.rejected.length > 0) {
           run.diverged++;
           ctx.log('error', `mirror ${t.shown}: ${summary}; the other refs went through (force: false keeps a diverged ref as it is)`);
-          run.statuses.push(recordMirrorOutcome(ctx.store.db, { repo: ctx.repo.name, target: t.shown, job: ctx.job.id, state: 'diverged', summary, error: `diverged: ${result.rejected.map((r) => `${r.ref} (${r.reason})`).join(', ')}` }));
+          run.statuses.push(ctx.mirrors.record({ target: t.shown, job: ctx.job.id, state: 'diverged', summary, error: `diverged: ${result.rejected.map((r) => `${r.ref} (${r.reason})`).join(', ')}` }));
         } else {
           run.ok++;
           ctx.log('info', `mirror ${t.shown}: ${summary} in ${formatMs(Date.now() - started)}`);
-          run.statuses.push(recordMirrorOutcome(ctx.store.db, { repo: ctx.repo.name, target: t.shown, job: ctx.job.id, state: 'ok', summary }));
+          run.statuses.push(ctx.mirrors.record({ target: t.shown, job: ctx.job.id, state: 'ok', summary }));
         }
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         run.failed++;
         const message = clean(errorMessage(err));
-        const prev = getMirrorStatus(ctx.store.db, ctx.repo.name, t.shown);
+        const prev = ctx.mirrors.get(t.shown);
         const delay = backoffMs((prev?.failures ?? 0) + 1);
         const retryAt = new Date(Date.now() + delay);
         const retryParams = { ...(ctx.job.params?.owner ? { owner: ctx.job.params.owner, name: ctx.job.params.name } : {}), targets: [t.key] };
         ctx.log('error', `mirror ${t.shown} failed: ${message} (retry in ${formatMs(Math.round(delay / 1000) * 1000)})`);
-        run.statuses.push(recordMirrorOutcome(ctx.store.db, { repo: ctx.repo.name, target: t.shown, job: ctx.job.id, state: 'failed', summary: 'failed', error: message, retryAt, retryParams }));
+        run.statuses.push(ctx.mirrors.record({ target: t.shown, job: ctx.job.id, state: 'failed', summary: 'failed', error: message, retryAt, retryParams }));
       }
     }),
   );

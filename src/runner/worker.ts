@@ -3,38 +3,50 @@ import type { Logger } from '../lib/log.js';
 import { errorMessage, failureCode, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { killProcessesInside } from '../lib/orphans.js';
-import { isSameProcessAlive } from '../lib/proc.js';
+import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { layout } from '../deploy/releases.js';
 import { runDeploy, type JobContext } from '../deploy/deploy.js';
 import { prune } from '../deploy/prune.js';
 import { releaseLedger } from '../store/release-ledger.js';
+import { mirrorBook } from '../store/mirror-status.js';
 import { runRollback } from '../deploy/rollback.js';
 import type { Apps } from '../deploy/apps.js';
 import { runMirrorJob } from '../mirror/job.js';
 import type { Job, Store } from '../store/store.js';
+import { DEFAULT_LEASE_MS, type JobOwner, type JobQueue } from '../store/job-queue.js';
 
 /** How often a repo whose job runs in another process is checked again: doubling, capped. */
 const WAIT_FIRST_MS = 250;
 const WAIT_MAX_MS = 2000;
 
+/** Thrown into a job whose lease was lost: another process has taken its work over. */
+class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
 /**
  * Runs jobs: one loop per repo (so one job at a time per repo, repos in parallel). `kick`
- * wakes a repo's loop; the loop claims from the store until nothing is queued, so jobs
- * queued while it ran (coalesced into one) are taken next.
+ * wakes a repo's loop; the loop claims from the queue (store/job-queue.ts) until nothing is
+ * queued, so jobs queued while it ran (coalesced into one) are taken next. A running job's
+ * lease is renewed every third of its length; a job that loses it stops at once.
  *
  * Another process may hold the repo's running job (an in-process `autopull deploy`, a second
  * server on the same data_dir): the loop then waits on a timer (250 ms doubling to 2 s) and
- * claims once that job has ended, or takes its work over when that process has died. It
- * never retries at once: that would starve the event loop (no /healthz, no SIGTERM).
+ * claims once that job has ended, or takes its work over when that process has died or its
+ * lease ran out. It never retries at once: that would starve the event loop (no /healthz, no
+ * SIGTERM).
  */
 export class Worker {
   private loops = new Map<string, Promise<void>>();
   private running = new Map<number, AbortController>();
   private stopping = false;
+  private recovering: Promise<unknown> = Promise.resolve();
   /** Aborted by `stop()`: ends every wait for another process's job at once. */
   private readonly halt = new AbortController();
+  private readonly queue: JobQueue;
+  private readonly owner: JobOwner;
 
   constructor(
     private readonly config: Config,
@@ -43,35 +55,43 @@ export class Worker {
     /**
      * `apps`: the server's supervised apps (none in an in-process CLI run). `only`: claim
      * just this job (an in-process CLI run runs the job it queued; the rest is the server's).
+     * `queue`: the job queue (the store's SQLite one by default).
      */
-    private readonly opts: { pid?: number; apps?: Apps; only?: number } = {},
-  ) {}
-
-  private get pid(): number {
-    return this.opts.pid ?? process.pid;
+    private readonly opts: { pid?: number; apps?: Apps; only?: number; queue?: JobQueue; leaseMs?: number } = {},
+  ) {
+    this.queue = opts.queue ?? store.queue;
+    const pid = opts.pid ?? process.pid;
+    this.owner = { pid, start: processStartTime(pid) };
   }
+
+  /** Whether a job's owner still runs it; our own pid cannot own one before we claim it. */
+  private readonly alive = (o: JobOwner, self: boolean): boolean => (self || o.pid !== this.owner.pid) && isSameProcessAlive(o.pid, o.start);
 
   /**
    * Start-up work: jobs left running by a dead autopull are marked interrupted and queued
    * again (their build processes killed), unfinished releases are removed, then every repo
    * with queued jobs is started. A repo whose job runs in another live process is not
-   * pruned: its releases are that job's to build, switch and prune.
+   * pruned: its releases are that job's to build, switch and prune. `idle()` waits for it.
    */
-  recover(): Job[] {
-    // Our own pid cannot own a running job yet: a restarted autopull may get its old pid back.
-    const interrupted = this.store.recoverInterrupted((pid, start) => pid !== this.pid && isSameProcessAlive(pid, start));
-    for (const job of interrupted) this.cleanUpInterrupted(job);
-    for (const repo of this.config.repos.values()) {
-      if (!repo.deploy) continue;
-      const holder = this.runningJob(repo.name);
-      if (holder) {
-        this.logger.info({ repo: repo.name, job: holder.id }, `releases left alone: job ${holder.id} runs in process ${holder.owner_pid ?? '?'}, which prunes them when it ends`);
-        continue;
+  recover(): Promise<Job[]> {
+    const done = (async () => {
+      // A restarted autopull may get its old pid back: a job "of ours" now is a dead one's.
+      const interrupted = await this.queue.recover((o) => this.alive(o, false));
+      for (const job of interrupted) this.cleanUpInterrupted(job);
+      for (const repo of this.config.repos.values()) {
+        if (!repo.deploy) continue;
+        const holder = await this.queue.running(repo.name);
+        if (holder) {
+          this.logger.info({ repo: repo.name, job: holder.id }, `releases left alone: job ${holder.id} runs in process ${holder.owner_pid ?? '?'}, which prunes them when it ends`);
+          continue;
+        }
+        prune(releaseLedger(this.store, repo.name), layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
       }
-      prune(releaseLedger(this.store, repo.name), layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
-    }
-    this.kickAll();
-    return interrupted;
+      await this.kickAll();
+      return interrupted;
+    })();
+    this.recovering = done.catch(() => undefined);
+    return done;
   }
 
   /** An interrupted job's processes: its build's group, and any process left inside its unfinished release. */
@@ -88,32 +108,31 @@ export class Worker {
   }
 
   /** Whether the repo has a queued job this worker may claim. */
-  private hasQueued(repo: string): boolean {
-    if (this.opts.only !== undefined) return this.store.getJob(this.opts.only)?.state === 'queued';
-    return this.store.reposWithQueuedJobs().includes(repo);
+  private async hasQueued(repo: string): Promise<boolean> {
+    if (this.opts.only !== undefined) return (await this.queue.get(this.opts.only))?.state === 'queued';
+    return (await this.queue.queuedRepos()).includes(repo);
   }
 
-  private runningJob(repo: string): Job | null {
-    return this.store.listJobs({ repo, states: ['running'], limit: 1 })[0] ?? null;
-  }
-
-  kickAll(): void {
-    for (const repo of this.store.reposWithQueuedJobs()) this.kick(repo);
+  async kickAll(): Promise<void> {
+    for (const repo of await this.queue.queuedRepos()) this.kick(repo);
   }
 
   kick(repo: string): void {
     if (this.stopping || this.loops.has(repo)) return;
-    const loop = this.loop(repo).finally(() => {
-      this.loops.delete(repo);
-      // A job queued between the last claim and the loop's end would otherwise wait. (The
-      // loop ends only when it found nothing to claim and no job running: no busy retry.)
-      if (!this.stopping && this.hasQueued(repo)) this.kick(repo);
-    });
+    const loop = this.loop(repo)
+      .catch((err: unknown) => this.logger.error({ repo, err: errorMessage(err) }, `${repo}: the job loop failed: ${errorMessage(err)}`))
+      .finally(async () => {
+        this.loops.delete(repo);
+        // A job queued between the last claim and the loop's end would otherwise wait. (The
+        // loop ends only when it found nothing to claim and no job running: no busy retry.)
+        if (!this.stopping && (await this.hasQueued(repo).catch(() => false))) this.kick(repo);
+      });
     this.loops.set(repo, loop);
   }
 
-  /** Resolves when every loop has gone idle (for tests and in-process CLI runs). */
+  /** Resolves when recovery is done and every loop has gone idle (for tests and in-process CLI runs). */
   async idle(): Promise<void> {
+    await this.recovering;
     while (this.loops.size > 0) await Promise.allSettled([...this.loops.values()]);
   }
 
@@ -138,22 +157,20 @@ export class Worker {
     await Promise.resolve();
     let waitMs = WAIT_FIRST_MS;
     while (!this.stopping) {
-      const job = this.store.claim(repo, this.pid, undefined, this.opts.only ?? null);
+      const job = await this.queue.claim(repo, this.owner, this.opts.only === undefined ? {} : { only: this.opts.only });
       if (job) {
         await this.runJob(job);
         waitMs = WAIT_FIRST_MS;
         continue;
       }
       // claim() finds nothing to take when nothing is queued, or when a job of the repo runs.
-      const holder = this.runningJob(repo);
+      const holder = await this.queue.running(repo);
       if (!holder) return;
-      if (holder.owner_pid === null || !isSameProcessAlive(holder.owner_pid, holder.owner_start)) {
-        // Its process died (kill -9 of a CLI deploy): its work is queued again, taken next turn.
-        // This process's own jobs pass the check (same pid, same start time).
-        const taken = this.store.recoverInterrupted(isSameProcessAlive);
-        for (const job of taken) this.cleanUpInterrupted(job);
-        if (taken.length > 0) continue;
-      }
+      // Its process died (kill -9 of a CLI deploy) or stopped renewing: its work is queued
+      // again, taken next turn. This process's own jobs pass (same pid, same start time).
+      const taken = await this.queue.recover((o) => this.alive(o, true));
+      for (const job of taken) this.cleanUpInterrupted(job);
+      if (taken.length > 0) continue;
       if (waitMs === WAIT_FIRST_MS) {
         this.logger.info({ repo, job: holder.id }, `${repo}: the next job waits for job ${holder.id} (pid ${holder.owner_pid}), which runs in another process`);
       }
@@ -162,22 +179,29 @@ export class Worker {
     }
   }
 
-  private async runJob(job: Job): Promise<void> {
-    const repo = this.config.repos.get(job.repo as never);
+  /** Renews the job's lease every third of it; aborts the job when the lease is lost. */
+  private keepLease(job: Job, ac: AbortController): () => void {
+    const leaseMs = this.opts.leaseMs ?? DEFAULT_LEASE_MS;
+    const timer = setInterval(() => {
+      this.queue.heartbeat(job.id, this.owner).then(
+        (held) => {
+          if (!held) ac.abort(new LeaseLostError(`job ${job.id} was taken over by another process (its lease ran out)`));
+        },
+        (err: unknown) => this.logger.warn({ job: job.id }, `lease renewal failed: ${errorMessage(err)}`),
+      );
+    }, Math.max(10, Math.floor(leaseMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private jobContext(job: Job, ac: AbortController): JobContext {
+    const repo = this.config.repos.get(job.repo as never)!;
     const log = this.logger.child({ job: job.id, repo: job.repo });
-    if (!repo) {
-      this.store.finishJob(job.id, 'failed', `repo ${job.repo} is no longer in the config`, 'repo_removed');
-      return;
-    }
-    const ac = new AbortController();
-    this.running.set(job.id, ac);
-    const timeoutMs = repo.deploy?.timeout ?? 600_000;
-    const timer = setTimeout(() => ac.abort(new Error(`job timed out after ${Math.round(timeoutMs / 1000)}s (deploy.timeout)`)), timeoutMs);
-    const ctx: JobContext = {
+    return {
       config: this.config,
       repo,
       job,
-      store: this.store,
+      mirrors: mirrorBook(this.store.db, job.repo),
       releases: releaseLedger(this.store, job.repo),
       signal: ac.signal,
       apps: this.opts.apps,
@@ -188,36 +212,62 @@ export class Worker {
       onChild: (pid) => this.store.updateJob(job.id, { child_pid: pid }),
       setTarget: (fields) => this.store.updateJob(job.id, fields),
     };
-    const what =
-      job.kind === 'rollback'
-        ? `rollback ${job.repo}${typeof job.params?.to === 'string' ? ` to ${job.params.to}` : ''}`
-        : job.kind === 'mirror'
-          ? `mirror ${job.repo}`
-          : `deploy ${job.repo} ${job.ref ?? '(default branch)'}`;
-    ctx.log('info', `job ${job.id}: ${what} (${job.trigger}${job.force ? ', forced' : ''})`);
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    const repo = this.config.repos.get(job.repo as never);
+    if (!repo) {
+      await this.queue.finish(job.id, this.owner, { state: 'failed', reason: `repo ${job.repo} is no longer in the config`, failure: 'repo_removed' });
+      return;
+    }
+    const ac = new AbortController();
+    this.running.set(job.id, ac);
+    const timeoutMs = repo.deploy?.timeout ?? 600_000;
+    const timer = setTimeout(() => ac.abort(new Error(`job timed out after ${Math.round(timeoutMs / 1000)}s (deploy.timeout)`)), timeoutMs);
+    const stopLease = this.keepLease(job, ac);
+    const ctx = this.jobContext(job, ac);
+    ctx.log('info', `job ${job.id}: ${describe(job)} (${job.trigger}${job.force ? ', forced' : ''})`);
     try {
       const result = job.kind === 'rollback' ? await runRollback(ctx) : job.kind === 'mirror' ? await runMirrorJob(ctx) : await runDeploy(ctx);
       ctx.log('info', result.reason);
-      this.store.finishJob(job.id, result.state, result.reason, result.failure ?? null);
-      log.info({ state: result.state }, result.reason);
+      await this.report(job, { state: result.state, reason: result.reason, failure: result.failure ?? null });
     } catch (err) {
-      if (ac.signal.reason instanceof ShutdownError) {
-        ctx.log('error', 'autopull is stopping; the job will run again at the next start');
-        this.store.db.transaction(() => {
-          this.store.finishJob(job.id, 'interrupted', 'autopull stopped while this job ran; queued again', 'interrupted');
-          this.store.enqueue({ repo: job.repo, kind: job.kind, params: job.params, ref: job.ref, hintSha: job.hint_sha, trigger: 'recovery', deliveries: job.deliveries, force: job.force, retryOf: job.id, merge: 'older' });
-        })();
-      } else {
-        const timedOut = ac.signal.aborted && ac.signal.reason instanceof Error;
-        const reason = timedOut ? `${(ac.signal.reason as Error).message}: ${errorMessage(err)}` : errorMessage(err);
-        ctx.log('error', `failed: ${reason}`);
-        this.store.finishJob(job.id, 'failed', reason, timedOut ? 'timeout' : failureCode(err));
-        log.warn({ state: 'failed' }, reason);
-      }
+      await this.failed(ctx, ac.signal, err);
     } finally {
+      stopLease();
       clearTimeout(timer);
       this.running.delete(job.id);
     }
   }
+
+  private async report(job: Job, outcome: { state: 'succeeded' | 'failed' | 'skipped'; reason: string; failure: string | null }): Promise<void> {
+    const log = this.logger.child({ job: job.id, repo: job.repo });
+    if (await this.queue.finish(job.id, this.owner, outcome)) log.info({ state: outcome.state }, outcome.reason);
+    else log.warn(`job ${job.id} ended (${outcome.state}) after another process took it over; its result is not recorded`);
+  }
+
+  /** A job that threw: a stop of autopull queues it again; a lost lease leaves it to its new owner. */
+  private async failed(ctx: JobContext, signal: AbortSignal, err: unknown): Promise<void> {
+    const job = ctx.job;
+    if (signal.reason instanceof ShutdownError) {
+      ctx.log('error', 'autopull is stopping; the job will run again at the next start');
+      await this.queue.requeue(job.id, this.owner, 'autopull stopped while this job ran; queued again');
+      return;
+    }
+    if (signal.reason instanceof LeaseLostError) {
+      ctx.log('error', signal.reason.message);
+      this.logger.warn({ job: job.id, repo: job.repo }, signal.reason.message);
+      return;
+    }
+    const timedOut = signal.aborted && signal.reason instanceof Error;
+    const reason = timedOut ? `${(signal.reason as Error).message}: ${errorMessage(err)}` : errorMessage(err);
+    ctx.log('error', `failed: ${reason}`);
+    await this.report(job, { state: 'failed', reason, failure: timedOut ? 'timeout' : failureCode(err) });
+  }
 }
 
+function describe(job: Job): string {
+  if (job.kind === 'rollback') return `rollback ${job.repo}${typeof job.params?.to === 'string' ? ` to ${job.params.to}` : ''}`;
+  if (job.kind === 'mirror') return `mirror ${job.repo}`;
+  return `deploy ${job.repo} ${job.ref ?? '(default branch)'}`;
+}

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { nowIso } from '../lib/time.js';
+import { prepared } from './db.js';
 import type { JobParams } from './types.js';
 
 /**
@@ -24,21 +25,6 @@ export interface MirrorStatus {
   updated_at: string;
 }
 
-export function createMirrorStatusTable(db: Database.Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS mirror_status (
-  repo TEXT NOT NULL, target TEXT NOT NULL,
-  state TEXT NOT NULL,
-  last_success_at TEXT, last_error TEXT, last_error_at TEXT,
-  failures INTEGER NOT NULL DEFAULT 0,
-  next_retry_at TEXT,
-  retry_params TEXT,
-  last_job INTEGER,
-  summary TEXT,
-  updated_at TEXT NOT NULL,
-  PRIMARY KEY (repo, target)
-)`);
-}
-
 export interface MirrorOutcome {
   repo: string;
   target: string;
@@ -54,7 +40,7 @@ export interface MirrorOutcome {
 export function recordMirrorOutcome(db: Database.Database, o: MirrorOutcome): MirrorStatus {
   const now = nowIso();
   const ok = o.state === 'ok';
-  db.prepare(
+  prepared(db, 
     `INSERT INTO mirror_status (repo, target, state, last_success_at, last_error, last_error_at, failures, next_retry_at, retry_params, last_job, summary, updated_at)
      VALUES (@repo, @target, @state, @success, @error, @errorAt, @failures, @retryAt, @retryParams, @job, @summary, @now)
      ON CONFLICT (repo, target) DO UPDATE SET
@@ -86,11 +72,11 @@ export function recordMirrorOutcome(db: Database.Database, o: MirrorOutcome): Mi
 }
 
 export function getMirrorStatus(db: Database.Database, repo: string, target: string): MirrorStatus | null {
-  return (db.prepare(`SELECT * FROM mirror_status WHERE repo = ? AND target = ?`).get(repo, target) as MirrorStatus | undefined) ?? null;
+  return (prepared(db, `SELECT * FROM mirror_status WHERE repo = ? AND target = ?`).get(repo, target) as MirrorStatus | undefined) ?? null;
 }
 
 export function listMirrorStatus(db: Database.Database, repo: string): MirrorStatus[] {
-  return (db.prepare(`SELECT * FROM mirror_status WHERE repo = ? ORDER BY target`).all(repo) as (MirrorStatus & { retry_params?: unknown })[]).map(
+  return (prepared(db, `SELECT * FROM mirror_status WHERE repo = ? ORDER BY target`).all(repo) as (MirrorStatus & { retry_params?: unknown })[]).map(
     ({ retry_params: _p, ...row }) => row,
   );
 }
@@ -101,7 +87,7 @@ export function takeDueRetries(db: Database.Database, now: Date): { repo: string
     const rows = db
       .prepare(`SELECT repo, target, retry_params FROM mirror_status WHERE state = 'failed' AND next_retry_at IS NOT NULL AND next_retry_at <= ?`)
       .all(now.toISOString()) as { repo: string; target: string; retry_params: string | null }[];
-    const clear = db.prepare(`UPDATE mirror_status SET next_retry_at = NULL WHERE repo = ? AND target = ?`);
+    const clear = prepared(db, `UPDATE mirror_status SET next_retry_at = NULL WHERE repo = ? AND target = ?`);
     for (const r of rows) clear.run(r.repo, r.target);
     return rows.map((r) => ({ repo: r.repo, target: r.target, params: r.retry_params ? (JSON.parse(r.retry_params) as JobParams) : {} }));
   })();
@@ -109,6 +95,19 @@ export function takeDueRetries(db: Database.Database, now: Date): { repo: string
 
 /** The earliest pending retry, for the scheduler's timer. */
 export function nextRetryAt(db: Database.Database): Date | null {
-  const row = db.prepare(`SELECT MIN(next_retry_at) AS at FROM mirror_status WHERE state = 'failed' AND next_retry_at IS NOT NULL`).get() as { at: string | null };
+  const row = prepared(db, `SELECT MIN(next_retry_at) AS at FROM mirror_status WHERE state = 'failed' AND next_retry_at IS NOT NULL`).get() as { at: string | null };
   return row.at ? new Date(row.at) : null;
+}
+
+/** One repo's mirror status, as a mirror run sees it: what it reads and records, and no more. */
+export interface MirrorBook {
+  get(target: string): MirrorStatus | null;
+  record(o: Omit<MirrorOutcome, 'repo'>): MirrorStatus;
+}
+
+export function mirrorBook(db: Database.Database, repo: string): MirrorBook {
+  return {
+    get: (target) => getMirrorStatus(db, repo, target),
+    record: (o) => recordMirrorOutcome(db, { ...o, repo }),
+  };
 }

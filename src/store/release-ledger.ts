@@ -28,13 +28,13 @@ export function releaseLedger(store: Store, repo: string): ReleaseLedger {
     get: (id) => store.getRelease(repo, id),
     list: () => store.listReleases(repo),
     snapshot: () =>
-      store.db.transaction(() => {
+      store.transaction(() => {
         const rows = store.listReleases(repo);
         const running = store.listJobs({ repo, states: ['running'] });
         const busy = new Set(running.map((j) => j.id));
         const inUse = [...running.map((j) => j.release), ...rows.filter((r) => r.job_id !== null && busy.has(r.job_id)).map((r) => r.id)];
         return { rows, inUse: inUse.filter((id): id is string => id !== null) };
-      })(),
+      }),
     create: (id, sha, jobId) => store.putRelease({ repo, id, sha, job_id: jobId, state: 'building' }),
     move(id, to, opts) {
       const row = store.getRelease(repo, id);

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { createMirrorStatusTable } from '../mirror-status.js';
 
 /**
  * Migration 1: the schema of autopull 0.1.0. Databases made by 0.1.0 have user_version 0 and
@@ -78,4 +77,20 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_queued_job_per_params ON jobs (repo, kind,
 function addColumnIfMissing(db: Database.Database, table: string, column: string, decl: string): void {
   const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
   if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+}
+
+/** mirror_status as 0.1.0 made it (kept here: a released migration never changes with the code). */
+function createMirrorStatusTable(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS mirror_status (
+  repo TEXT NOT NULL, target TEXT NOT NULL,
+  state TEXT NOT NULL,
+  last_success_at TEXT, last_error TEXT, last_error_at TEXT,
+  failures INTEGER NOT NULL DEFAULT 0,
+  next_retry_at TEXT,
+  retry_params TEXT,
+  last_job INTEGER,
+  summary TEXT,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (repo, target)
+)`);
 }

@@ -1,0 +1,53 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * One SQLite connection and the statements prepared on it. Every table module takes a `Db`:
+ * a statement is prepared once per SQL text and kept for the life of the connection.
+ */
+export class Db {
+  constructor(readonly raw: Database.Database) {}
+
+  sql(text: string): Database.Statement {
+    return prepared(this.raw, text);
+  }
+
+  /** Runs `fn` in a transaction (BEGIN IMMEDIATE when `immediate`: it takes the write lock first). */
+  tx<T>(fn: () => T, immediate = false): T {
+    const t = this.raw.transaction(fn);
+    return immediate ? t.immediate() : t();
+  }
+
+  /**
+   * A transaction whose commit is on disk before it returns (synchronous = FULL for it):
+   * for what a sender or a user was told about. Inside an outer transaction, that one's
+   * commit decides. See store.ts for what NORMAL may lose.
+   */
+  durable<T>(fn: () => T, immediate = false): T {
+    if (this.raw.inTransaction) return fn();
+    this.raw.pragma('synchronous = FULL');
+    try {
+      return this.tx(fn, immediate);
+    } finally {
+      this.raw.pragma('synchronous = NORMAL');
+    }
+  }
+}
+
+export type Row = Record<string, unknown>;
+
+const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** The statement for `text` on this connection, prepared on first use and kept with it. */
+export function prepared(db: Database.Database, text: string): Database.Statement {
+  let statements = cache.get(db);
+  if (!statements) {
+    statements = new Map();
+    cache.set(db, statements);
+  }
+  let stmt = statements.get(text);
+  if (!stmt) {
+    stmt = db.prepare(text);
+    statements.set(text, stmt);
+  }
+  return stmt;
+}

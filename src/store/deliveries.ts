@@ -1,0 +1,51 @@
+import type { Db, Row } from './db.js';
+import type { Delivery, DeliveryRecord } from './types.js';
+
+/**
+ * Table `deliveries`: every request to /hooks, accepted or not. Its jobs are read from
+ * job_deliveries (the one copy of that relation) in the same query.
+ */
+const COLUMNS = `*, (SELECT json_group_array(job_id) FROM (SELECT job_id FROM job_deliveries WHERE delivery = deliveries.id ORDER BY job_id)) AS jobs`;
+
+export function insertDelivery(db: Db, d: DeliveryRecord): number {
+  const { lastInsertRowid } = db
+    .sql(
+      `INSERT INTO deliveries (delivery_id, provider, event, repo, received_at, remote_addr, status_code, outcome, message, headers, body, body_truncated, redelivery_of)
+       VALUES (@delivery_id, @provider, @event, @repo, @received_at, @remote_addr, @status_code, @outcome, @message, @headers, @body, @body_truncated, @redelivery_of)`,
+    )
+    .run({ ...d, headers: JSON.stringify(d.headers), body_truncated: d.body_truncated ? 1 : 0, redelivery_of: d.redelivery_of ?? null });
+  return Number(lastInsertRowid);
+}
+
+/**
+ * Whether a sender's delivery id was already accepted (2xx, not itself a duplicate) for
+ * one of `repos`. The ledger's `repo` lists the repos that authenticated the delivery.
+ */
+export function isDuplicate(db: Db, provider: string, deliveryId: string, repos: readonly string[]): boolean {
+  // Per repo: a sender trusted by repo A must not be able to burn repo B's future ids. An
+  // exact match in the comma-separated list: LIKE would read `_` in a name as a wildcard.
+  const stmt = db.sql(
+    `SELECT 1 FROM deliveries WHERE provider = ? AND delivery_id = ? AND status_code BETWEEN 200 AND 299 AND outcome != 'duplicate'
+     AND instr(',' || COALESCE(repo, '') || ',', ',' || ? || ',') > 0 LIMIT 1`,
+  );
+  return repos.some((repo) => stmt.get(provider, deliveryId, repo) !== undefined);
+}
+
+export function listDeliveries(db: Db, opts: { repo?: string; limit?: number } = {}): Delivery[] {
+  const rows = db.sql(`SELECT ${COLUMNS} FROM deliveries WHERE (@repo IS NULL OR repo = @repo) ORDER BY id DESC LIMIT @limit`).all({ repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
+  return rows.map(toDelivery);
+}
+
+export function getDelivery(db: Db, id: number): Delivery | null {
+  const row = db.sql(`SELECT ${COLUMNS} FROM deliveries WHERE id = ?`).get(id) as Row | undefined;
+  return row ? toDelivery(row) : null;
+}
+
+function toDelivery(row: Row): Delivery {
+  return {
+    ...(row as unknown as Delivery),
+    headers: JSON.parse(row.headers as string) as Record<string, string>,
+    body_truncated: row.body_truncated === 1,
+    jobs: JSON.parse(row.jobs as string) as number[],
+  };
+}
