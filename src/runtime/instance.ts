@@ -63,7 +63,7 @@ export class Instance extends EventEmitter {
     let child: ChildProcess;
     try {
       // `exec`: the app replaces the shell, so its pid is the one we wait on and signal.
-      child = spawn('sh', ['-c', `exec ${this.spec.command}`], {
+      child = spawn('sh', ['-c', execLine(this.spec.command)], {
         cwd: this.spec.cwd,
         env: { ...this.spec.env, PORT: String(this.port) },
         stdio: ['ignore', fd, fd],
@@ -100,6 +100,11 @@ export class Instance extends EventEmitter {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.state !== 'backoff') return;
+      // Routed away meanwhile (a failover to the previous instance): the gate decides its fate.
+      if (!this.routed) {
+        this.state = 'stopped';
+        return;
+      }
       this.restarts++;
       try {
         this.start();
@@ -138,4 +143,9 @@ function openLog(file: string): number {
   const fd = openSync(file, 'a', 0o600);
   fchmodSync(fd, 0o600);
   return fd;
+}
+
+/** The command with `exec` in front, so the app replaces the shell (unless it says so already). */
+function execLine(command: string): string {
+  return /^\s*exec\s/.test(command) ? command : `exec ${command}`;
 }

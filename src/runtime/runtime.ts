@@ -21,6 +21,12 @@ interface RepoProxy {
   listen: string;
   key: string;
   target: string | null;
+  /**
+   * The instance routed before `target`, while it still runs (until it is retired): if the
+   * target dies (a crash in probation), traffic goes straight back to it, before serve's
+   * gate has even heard of the exit.
+   */
+  fallback: string | null;
 }
 
 /**
@@ -104,7 +110,7 @@ export class Runtime {
       await engine.close().catch(() => undefined);
       throw new ControlError('listen_failed', `cannot listen on ${host}:${port} for ${repo}: ${errorMessage(err)}`);
     }
-    const p: RepoProxy = { engine, listen: `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`, key, target: null };
+    const p: RepoProxy = { engine, listen: `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`, key, target: null, fallback: old?.fallback ?? null };
     if (old?.target) {
       const inst = this.instances.get(old.target);
       if (inst) engine.route({ id: inst.id, port: inst.port }, { drainMs: 0 });
@@ -130,7 +136,8 @@ export class Runtime {
     inst.on('exit', (e: InstanceExit) => {
       const how = e.signal ? `killed by ${e.signal}` : `exit ${e.code}`;
       this.opts.log('warn', `${id} ended: ${how} after ${e.uptimeMs} ms${e.restarting ? '; restarting' : ''}`);
-      this.opts.emit({ event: 'exit', id, repo: spec.repo, code: e.code, signal: e.signal, uptimeMs: e.uptimeMs, crash: e.crash, restarting: e.restarting });
+      this.failover(spec.repo, id);
+      this.opts.emit({ event: 'exit', id, repo: spec.repo, code: e.code, signal: e.signal, uptimeMs: e.uptimeMs, crash: e.crash, restarting: e.restarting && inst.routed });
     });
     inst.on('crashed', () => this.opts.emit({ event: 'crashed', id, repo: spec.repo }));
     try {
@@ -159,7 +166,18 @@ export class Runtime {
       before.routed = false;
       this.drains.set(before.id, drained);
     }
+    p.fallback = before && before !== next ? before.id : p.fallback === next?.id ? null : p.fallback;
     return this.proxyInfo(repo, p);
+  }
+
+  /** The routed instance `id` died: traffic goes back to the repo's previous instance when it still runs. */
+  private failover(repo: string, id: string): void {
+    const p = this.proxies.get(repo);
+    if (!p || p.target !== id || p.fallback === null) return;
+    const back = this.instances.get(p.fallback);
+    if (!back || back.state !== 'running') return;
+    this.opts.log('warn', `${repo}: ${id} died while routed; traffic back to ${back.id} at once`);
+    void this.route(repo, back.id, 0);
   }
 
   private async retire(id: string, stopTimeoutMs: number): Promise<InstanceInfo> {
@@ -182,6 +200,8 @@ export class Runtime {
   private forget(inst: Instance): void {
     this.instances.delete(inst.id);
     this.drains.delete(inst.id);
+    const p = this.proxies.get(inst.spec.repo);
+    if (p?.fallback === inst.id) p.fallback = null;
   }
 
   /** Stops everything: proxies first (no new traffic), then every instance. */
