@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { killGroup } from '../lib/exec.js';
+import { execLine } from '../lib/exec-line.js';
+import { stopGroup } from '../lib/process-group.js';
 import type { InstanceInfo, InstanceSpec, InstanceState } from './protocol.js';
 
 export interface InstanceExit {
@@ -115,21 +116,12 @@ export class Instance extends EventEmitter {
     }, wait);
   }
 
-  /** SIGTERM to its group, SIGKILL after `graceMs`; resolves once the process has exited. */
+  /** SIGTERM to its group, SIGKILL after `graceMs`; resolves once no process of the group is left. */
   stop(graceMs: number): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.timer);
       const child = this.child;
-      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        killGroup(child.pid, 'SIGTERM');
-        const ac = new AbortController();
-        const late = delay(graceMs, true, { signal: ac.signal }).catch(() => false);
-        if (await Promise.race([exited.then(() => false), late])) killGroup(child.pid, 'SIGKILL');
-        ac.abort();
-        await exited;
-        killGroup(child.pid, 'SIGKILL');
-      }
+      if (child && child.exitCode === null && child.signalCode === null) await stopGroup(child, graceMs);
       this.child = null;
       this.state = 'stopped';
     })();
@@ -145,7 +137,3 @@ function openLog(file: string): number {
   return fd;
 }
 
-/** The command with `exec` in front, so the app replaces the shell (unless it says so already). */
-function execLine(command: string): string {
-  return /^\s*exec\s/.test(command) ? command : `exec ${command}`;
-}
