@@ -14,7 +14,12 @@ import type { EnvUse } from './env.js';
  */
 const SECRET_KEY = /secret|token|passw|credential|api_?key/i;
 
-function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+/** Whether a config key holds a secret (a `*_file` key holds a path, not a secret). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key) && !key.endsWith('_file');
+}
+
+export function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
   let cur: unknown = root;
   for (const p of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -28,7 +33,7 @@ export function secretEnvNames(uses: readonly EnvUse[], config: unknown): string
   const names = new Set<string>();
   for (const use of uses) {
     const key = [...use.path].reverse().find((p): p is string => typeof p === 'string') ?? '';
-    if (SECRET_KEY.test(key) && !key.endsWith('_file')) names.add(use.name);
+    if (isSecretKey(key)) names.add(use.name);
     const value = valueAt(config, use.path);
     if (key === 'url' && typeof value === 'string' && urlSecrets(value).length > 0) names.add(use.name);
   }

@@ -11,6 +11,7 @@ import { ensurePrivateDir, looseMode } from '../lib/private-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { buildApp } from '../http/app.js';
+import { Metrics } from '../metrics/metrics.js';
 import { databasePath, formatUrl, localToken, serverInfoPath, type ServerInfo } from './paths.js';
 
 export interface RunningServer {
@@ -38,7 +39,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const apps = new Apps(config, logger);
   const worker = new Worker(config, store, logger, { apps });
   const token = localToken(config);
-  const app = await buildApp({ config, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token] });
+  const metrics = new Metrics(config, store, logger);
+  for (const repo of config.repos.values()) if (repo.deploy?.start) metrics.watchApp(repo.name, apps.get(repo));
+  const app = await buildApp({ config, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token], metrics });
   let url: string;
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });
@@ -46,6 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const port = typeof address === 'object' && address ? address.port : config.listen.port;
     url = formatUrl(config.listen.host, port, false);
   } catch (err) {
+    metrics.close();
     store.close();
     throw err;
   }
@@ -74,6 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // A clean stop (SIGTERM, systemctl stop) stops the supervised apps too; a kill -9
       // leaves them running, and the next start replaces them (Apps.boot).
       await apps.stopAll();
+      metrics.close();
       store.close();
       try {
         const current = JSON.parse(readFileSync(serverInfoPath(config), 'utf8')) as ServerInfo;
