@@ -55,7 +55,7 @@ export function unmarkCommit(config: Config, store: Store, repo: string, shaPref
     throw new AppError('not_found', `no commit of ${repo} starting with ${prefix} is marked bad (${list})`);
   }
   if (matches.length > 1) {
-    throw new AppError('bad_request', `${prefix} is ambiguous: it starts ${matches.length} commits of ${repo} marked bad (${matches.map((b) => b.sha.slice(0, 12)).join(', ')}); give more of the sha`);
+    throw new AppError('bad_request', `${prefix} is ambiguous: it starts ${matches.length} commits of ${repo} marked bad (${matches.map((b) => b.sha.slice(0, 12)).sort().join(', ')}); give more of the sha`);
   }
   const bad = matches[0] as BadCommit;
   store.clearBad(repo, bad.sha);
