@@ -7,8 +7,6 @@ import { sendAppError, sendError } from './reply.js';
 import { hookRoutes, recordRejectedDelivery } from './routes/hooks.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
-import { jobRoutes } from './routes/jobs.js';
-import { releaseRoutes } from './routes/releases.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { Metrics } from '../metrics/metrics.js';
 import { applyLimits, serverLimitOptions } from './limits.js';
@@ -61,8 +59,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(hookRoutes, deps);
   await app.register(apiRoutes, deps);
-  await app.register(jobRoutes, deps);
-  await app.register(releaseRoutes, deps);
   let metrics = deps.metrics;
   if (!metrics) {
     const own = new Metrics(deps.config, deps.store, deps.logger);
