@@ -19,10 +19,9 @@ export class FrameCursor {
 
   /**
    * Follows `chunk` and returns how many of its bytes were consumed: all of them, or with
-   * `stopAtBoundary` only those up to the first frame end (0 when already between frames).
+   * `stopAtBoundary` only those up to the first frame end that comes within it.
    */
   advance(chunk: Uint8Array, stopAtBoundary = false): number {
-    if (stopAtBoundary && this.atBoundary) return 0;
     let i = 0;
     while (i < chunk.length) {
       if (this.remaining > 0) {
