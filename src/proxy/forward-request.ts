@@ -26,6 +26,8 @@ export function originPath(url: string | undefined): string | null {
   }
 }
 
+const RETRYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -45,6 +47,8 @@ class HttpExchange implements Dispatcher.DispatchHandler, Exchange {
   private settled = false;
   private hasLength = false;
   private waitingForDrain = false;
+  private retried = false;
+  private opts: Dispatcher.DispatchOptions | null = null;
   private readonly closed: Promise<void>;
 
   constructor(
@@ -71,7 +75,23 @@ class HttpExchange implements Dispatcher.DispatchHandler, Exchange {
       body = new PassThrough();
       this.req.pipe(body);
     }
-    this.target.pool.dispatch({ path, method: this.req.method ?? 'GET', headers, body }, this);
+    this.opts = { path, method: this.req.method ?? 'GET', headers, body };
+    this.target.pool.dispatch(this.opts, this);
+  }
+
+  /**
+   * A kept-alive connection the app closed just as the request went out fails with a reset
+   * before any answer. A request without a body and with a method that may be repeated
+   * (RFC 9110 9.2.2) is sent once more, on a fresh connection; anything else is a 502.
+   */
+  private retry(err: Error & { code?: string }): boolean {
+    const o = this.opts;
+    if (this.retried || !o || o.body !== null || this.res.headersSent || !RETRYABLE_METHODS.has(o.method)) return false;
+    if (err.code !== 'UND_ERR_SOCKET' && err.code !== 'ECONNRESET') return false;
+    this.retried = true;
+    this.controller = null;
+    this.target.pool.dispatch(o, this);
+    return true;
   }
 
   private abortUpstream(reason: Error): void {
@@ -115,7 +135,7 @@ class HttpExchange implements Dispatcher.DispatchHandler, Exchange {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    if (this.settled) return;
+    if (this.settled || this.retry(err)) return;
     this.fail(err);
   }
 

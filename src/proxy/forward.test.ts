@@ -298,3 +298,23 @@ test('Expect: 100-continue is answered by the proxy and the body still reaches t
   assert.equal(cached.status, 304);
   assert.equal(cached.headers.etag, '"v1"');
 });
+
+test('a GET that meets a connection reset before any answer is sent once more; a POST is not', async (t) => {
+  let first = true;
+  const app = await testApp(t, 'a', (req, res) => {
+    if (first) {
+      first = false;
+      return void req.socket.destroy();
+    }
+    res.end(`second ${req.method ?? ''}`);
+  });
+  const { proxy, port } = await testProxy(t);
+  proxy.route({ id: 'a', port: app.port }, { drainMs: 0 });
+  const r = await send(port, '/page');
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'second GET');
+  assert.equal(app.seen.length, 2);
+  first = true;
+  assert.equal((await send(port, '/form', { method: 'POST', body: 'a=1' })).status, 502);
+  assert.equal(app.seen.length, 3, 'a POST is never sent twice');
+});
