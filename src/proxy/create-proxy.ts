@@ -54,7 +54,7 @@ function throttledReport(log: Logger | undefined): UpstreamFailureReport {
   const last = new Map<string, { at: number; count: number }>();
   return (target, err) => {
     if (!log) return;
-    const key = `${target.id}\0${err.code ?? err.message}`;
+    const key = `${target.id}\0${err.code ?? err.name}`;
     const s = last.get(key) ?? { at: 0, count: 0 };
     s.count++;
     last.set(key, s);
