@@ -169,3 +169,31 @@ test('close() answers what is in flight, closes WebSockets with 1001 and stops l
   assert.equal(await wsClosed, 1001);
   await assert.rejects(send(port, '/'), /ECONNREFUSED/);
 });
+
+test('switching back and forth under load fails no request, and every drain ends idle or rerouted', async (t) => {
+  const a = await testApp(t, 'a');
+  const b = await testApp(t, 'b');
+  const { proxy, port } = await testProxy(t);
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  t.after(() => agent.destroy());
+  proxy.route({ id: 'a', port: a.port }, { drainMs: 60_000 });
+  const drains: Promise<{ outcome: string }>[] = [];
+  let sent = 0;
+  const worker = async () => {
+    const statuses: number[] = [];
+    while (sent < 400) {
+      sent++;
+      if (sent % 25 === 0) {
+        const next = proxy.target()?.id === 'a' ? b : a;
+        drains.push(proxy.route({ id: next.id, port: next.port }, { drainMs: 60_000 }).drained);
+      }
+      statuses.push((await send(port, `/n${sent}`, { agent, method: sent % 2 ? 'GET' : 'POST', body: sent % 2 ? undefined : 'payload' })).status);
+    }
+    return statuses;
+  };
+  const statuses = (await Promise.all(Array.from({ length: 8 }, worker))).flat();
+  assert.equal(statuses.length, 400);
+  assert.deepEqual([...new Set(statuses)], [200]);
+  assert.ok(a.seen.length > 0 && b.seen.length > 0);
+  for (const r of await Promise.all(drains)) assert.ok(r.outcome === 'idle' || r.outcome === 'rerouted', r.outcome);
+});
