@@ -13,12 +13,15 @@ import { runtimePaths } from '../../src/runtime/runtime.js';
 /** A project whose app runs behind autopull's proxy on `proxyPort`; the runtime is stopped when the test ends. */
 async function proxied(t: { after(fn: () => unknown): void }, extra = ''): Promise<{ p: Project; proxyPort: number }> {
   const proxyPort = await freePort();
+  // Registered before the project's own cleanup (which removes data_dir and the socket in it): hooks run in order.
+  let dataDir: string | null = null;
+  t.after(() => (dataDir ? stopRuntime(dataDir) : undefined));
   const p = makeProject(t, {
     deployYaml:
       `      start: ${JSON.stringify(APP_START)}\n      proxy: 127.0.0.1:${proxyPort}\n      min_uptime: 200ms\n      stop_timeout: 2s\n` +
       `      drain_timeout: 5s\n      probation: 300ms\n      health: { url: /healthz, timeout: 10s, interval: 20ms }\n${extra}`,
   });
-  t.after(() => stopRuntime(join(p.dir, 'data')));
+  dataDir = join(p.dir, 'data');
   return { p, proxyPort };
 }
 
