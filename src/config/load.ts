@@ -99,11 +99,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 }
 
 /** The secret values themselves: a variable holding one under another name is hidden too. */
-function secretValues(config: Config): string[] {
-  const out: string[] = [];
+function secretValues(config: Config): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
   if (config.auth_token) out.push(config.auth_token);
+  for (const n of config.notify ?? []) out.push(n.url, n.secret);
   for (const r of config.repos.values()) {
     if (r.secret) out.push(r.secret);
+    for (const n of r.notify ?? []) out.push(n.url, n.secret);
     out.push(...urlSecrets(r.url), ...(r.mirror ?? []).flatMap((m) => urlSecrets(m.url)));
   }
   return out;

@@ -111,10 +111,27 @@ const mirrorSchema = z.strictObject({
 });
 export type MirrorTarget = z.output<typeof mirrorSchema>;
 
-const notifySchema = z.strictObject({
-  url: nonEmpty,
-  on: z.array(z.enum(['success', 'failure', 'all'])).default(['all']),
-});
+/** What a notification can be about (`on:`); `all` stands for every one. */
+export const NOTIFY_EVENTS = ['success', 'failure', 'recovery', 'mirror_failure', 'mirror_recovery'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+const notifySchema = z
+  .strictObject({
+    url: nonEmpty
+      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL, like https://hooks.example.com/deploys')
+      .meta({ description: 'http(s) URL that receives a POST per message; never taken from a payload' }),
+    on: z
+      .union([z.enum([...NOTIFY_EVENTS, 'all']), z.array(z.enum([...NOTIFY_EVENTS, 'all']))])
+      .transform((v) => (Array.isArray(v) ? v : [v]))
+      .default(['all'])
+      .meta({ description: 'events to send: success (a release went live), failure (the first failure after a success), recovery, mirror_failure, mirror_recovery; all (default)' }),
+    format: z.enum(['json', 'slack']).default('json').meta({ description: 'json: the job summary; slack: a Slack-compatible {text, blocks} message' }),
+    secret: nonEmpty.optional().meta({ description: 'signs each message with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature); whsec_<base64> or any string' }),
+    timeout: duration('time one attempt may take').default(10_000),
+    retries: z.number().int().min(0).max(10).default(3).meta({ description: 'attempts after the first, with backoff (1s, 2s, 4s, ...)' }),
+  })
+  .meta({ description: 'a receiver of notifications about finished jobs' });
+export type NotifyTarget = z.output<typeof notifySchema>;
 
 export const repoSchema = z.strictObject({
   url: nonEmpty.meta({ description: 'where autopull fetches from; never taken from a payload' }),
@@ -202,6 +219,11 @@ export const configSchema = z
     body_limit: size.default(5 * 1024 * 1024),
     retention: retentionSchema.prefault({}).meta({ description: 'how long deliveries and job logs are kept' }),
     limits: limitsSchema.prefault({}),
+    notify: z.array(notifySchema).optional().meta({ description: 'receivers notified about every repo (a repo\'s own notify: list adds to it)' }),
+    public_url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL, like https://deploy.example.com' })
+      .optional()
+      .meta({ description: 'where people reach this server (behind a proxy): links in notifications start with it (default: the listen address)' }),
     repos: z.record(z.string().regex(REPO_NAME_RE, 'repo names use a-z, 0-9, . _ - and start with a letter or digit'), repoSchema),
   })
   .meta({ title: 'autopull configuration' });

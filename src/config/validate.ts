@@ -12,7 +12,6 @@ export type Validated = { ok: true; config: RawConfig; envUses: EnvUse[] } | { o
 /** Keys in the SPEC that this version does not act on yet: refusing them beats ignoring them. */
 const NOT_YET: Record<string, string> = {
   'deploy.proxy': 'the zero-downtime proxy is not built yet',
-  notify: 'notifications are not built yet',
 };
 
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -11,6 +11,7 @@ import { ensurePrivateDir, looseMode } from '../lib/private-fs.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { buildApp } from '../http/app.js';
+import { startNotifier } from '../notify/notifier.js';
 import { databasePath, formatUrl, localToken, serverInfoPath, type ServerInfo } from './paths.js';
 
 export interface RunningServer {
@@ -51,6 +52,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const info: ServerInfo = { pid: process.pid, url, started_at: new Date().toISOString(), version: VERSION };
   writeFileAtomic(serverInfoPath(config), `${JSON.stringify(info)}\n`);
+  const notifier = startNotifier(config, store, logger, url);
   // Apps first: a recovered job that deploys a supervised repo then stops the app it started.
   await apps.boot(store);
   await worker.recover();
@@ -74,6 +76,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // A clean stop (SIGTERM, systemctl stop) stops the supervised apps too; a kill -9
       // leaves them running, and the next start replaces them (Apps.boot).
       await apps.stopAll();
+      await notifier.stop();
       store.close();
       try {
         const current = JSON.parse(readFileSync(serverInfoPath(config), 'utf8')) as ServerInfo;
