@@ -5,6 +5,7 @@ import { ConfigError } from '../lib/errors.js';
 import type { RepoName } from '../lib/ids.js';
 import type { ProviderId, RawConfig, RawDeploy, RawRepo } from './schema.js';
 import { validateConfig } from './validate.js';
+import { yamlProblem } from './yaml-error.js';
 import { secretEnvNames } from './secret-env.js';
 import { hideFromChildren } from '../lib/child-env.js';
 import { urlSecrets } from '../lib/redact.js';
@@ -48,7 +49,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(file, doc.errors.map((e) => yamlProblem(e, text)));
   }
   const validated = validateConfig(doc.toJS(), env);
   if (!validated.ok) throw new ConfigError(file, validated.problems);

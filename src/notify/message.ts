@@ -41,6 +41,8 @@ export interface Summary {
 export interface SummaryInput {
   event: NotifyEvent;
   job: Job;
+  /** The ref the job deployed (a manual deploy without --ref takes the repo's first branch). */
+  ref: string | null;
   previous: TrackRow | null;
   mirror?: MirrorStatus;
   firstDeliveryAt: string | null;
@@ -74,7 +76,7 @@ export function summarize(i: SummaryInput): Summary {
     failure: job.failure,
     failure_description: job.failure ? ((JOB_FAILURES as Record<string, string>)[job.failure] ?? null) : null,
     reason: clip(job.reason),
-    ref: job.ref,
+    ref: job.kind === 'deploy' ? i.ref : job.ref,
     sha: job.target_sha,
     release: job.release,
     trigger: job.trigger,

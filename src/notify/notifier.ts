@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { listMirrorStatus, type MirrorStatus } from '../store/mirror-status.js';
 import { firstReceivedAt, recordTrack, type TrackRow } from '../store/notify-state.js';
+import { defaultRef } from '../deploy/deploy.js';
 import { isFinal, type Job, type Store } from '../store/store.js';
 import { eventFor, jobTrackState, mirrorTrackState, trackName, wants } from './decide.js';
 import { messageBody, summarize } from './message.js';
@@ -80,7 +81,7 @@ export class Notifier {
       if (changes.length === 0 || receivers.length === 0) return;
       const firstDeliveryAt = job.kind === 'deploy' && job.state === 'succeeded' ? firstReceivedAt(this.store.db, job.deliveries) : null;
       for (const c of changes) {
-        const summary = summarize({ event: c.event, job, previous: c.previous, mirror: c.mirror, firstDeliveryAt, url: this.jobUrl(job.id), host: this.host, version: VERSION });
+        const summary = summarize({ event: c.event, job, ref: job.ref ?? defaultRef(repo), previous: c.previous, mirror: c.mirror, firstDeliveryAt, url: this.jobUrl(job.id), host: this.host, version: VERSION });
         const id = `autopull-job-${job.id}-${c.event}${c.mirror ? `-${createHash('sha256').update(c.track).digest('hex').slice(0, 12)}` : ''}`;
         for (const target of receivers) {
           if (!wants(target.on, c.event)) continue;

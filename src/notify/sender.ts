@@ -101,8 +101,6 @@ export class Sender {
       this.timers.delete(timer);
       this.attempt(o, n + 1);
     }, delayMs);
-    // A retry never keeps a process alive on its own (an in-process CLI run ends).
-    timer.unref();
     this.timers.set(timer, o);
   }
 
