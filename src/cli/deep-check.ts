@@ -9,13 +9,16 @@ import { isSameProcessAlive } from '../lib/proc.js';
 import { redactUrl } from '../lib/redact.js';
 import type { GitAuth } from '../vcs/git.js';
 import { gitVcs, knownHostsFile, repoAuth, vcsFor, type Vcs } from '../vcs/index.js';
+import { runningRuntime } from '../runtime/main.js';
+import { runtimePaths } from '../runtime/runtime.js';
 
 /**
  * `autopull check --deep`: what only this machine can tell, each problem with the config
  * path it is about. Remotes answer (`git ls-remote`, `hg identify`, in parallel, each within
  * `timeoutMs`); data_dir and deploy paths are folders this user can write (or create); the
  * `shared:` files exist in deploy.path/shared; the ports autopull will bind are free (unless
- * autopull itself runs here and holds them) and no two of them are the same.
+ * autopull itself, or its runtime for the proxies, runs here and holds them) and no two of
+ * them are the same.
  */
 export interface DeepResult {
   problems: string[];
@@ -98,13 +101,13 @@ function runningServer(config: Config): ServerInfo | null {
 }
 
 async function portProblems(config: Config, notes: string[]): Promise<string[]> {
-  const wanted: { at: string; host: string | undefined; port: number }[] = [];
+  const wanted: { at: string; host: string | undefined; port: number; proxy?: boolean }[] = [];
   if (config.listen.port !== 0) wanted.push({ at: 'listen', host: config.listen.host, port: config.listen.port });
   for (const repo of config.repos.values()) {
     const d = repo.deploy;
     if (d?.proxy) {
       const [host, port] = [d.proxy.slice(0, d.proxy.lastIndexOf(':')).replace(/^\[|\]$/g, ''), Number(d.proxy.slice(d.proxy.lastIndexOf(':') + 1))];
-      if (port !== 0) wanted.push({ at: `repos.${repo.name}.deploy.proxy`, host, port });
+      if (port !== 0) wanted.push({ at: `repos.${repo.name}.deploy.proxy`, host, port, proxy: true });
     }
     // Only a supervised app's port is autopull's to bind; with restart: the app runs there already.
     if (d?.start && d.port !== undefined) wanted.push({ at: `repos.${repo.name}.deploy.port`, host: undefined, port: d.port });
@@ -121,7 +124,11 @@ async function portProblems(config: Config, notes: string[]): Promise<string[]> 
     notes.push(`ports not checked: autopull runs on this data_dir (pid ${server.pid}, ${server.url}) and holds them`);
     return problems;
   }
+  // The proxies live in the runtime process, which outlives serve: while it runs, it holds them.
+  const runtime = runningRuntime(runtimePaths(config.data_dir).pid);
+  if (runtime !== null && wanted.some((w) => w.proxy)) notes.push(`proxy ports not checked: the autopull runtime (pid ${runtime}) holds them`);
   for (const w of wanted) {
+    if (w.proxy && runtime !== null) continue;
     const p = await bindProblem(w.host, w.port);
     if (p) problems.push(`${w.at}: ${p}`);
   }

@@ -96,7 +96,7 @@ test('durations and sizes as users write them', () => {
   assert.equal(parseSize('lots'), null);
 });
 
-test('deploy.start takes the supervisor keys with defaults; start with restart, or proxy, is refused', () => {
+test('deploy.start takes the supervisor keys with defaults; start with restart is refused', () => {
   const repo = { url: 'https://x/y.git', insecure: true };
   const ok = validateConfig({ repos: { a: { ...repo, deploy: { path: '/srv', start: 'node server.js', port: 3000, min_uptime: '2s', stop_timeout: 3 } } } }, {});
   assert.ok(ok.ok, ok.ok ? '' : ok.problems.join('\n'));
@@ -108,7 +108,17 @@ test('deploy.start takes the supervisor keys with defaults; start with restart, 
   assert.equal(both.ok, false);
   const problems = both.ok ? [] : both.problems;
   assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.restart: give start')), problems.join('\n'));
-  assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.proxy: not supported yet')), problems.join('\n'));
+});
+
+test('deploy.proxy needs start and no port; a relative health url is then checked on the release port', () => {
+  const repo = { url: 'https://x/y.git', insecure: true };
+  const ok = validateConfig({ repos: { a: { ...repo, deploy: { path: '/srv', start: 'node s.js', proxy: '127.0.0.1:3000', health: { url: '/healthz' } } } } }, {});
+  assert.ok(ok.ok, ok.ok ? '' : ok.problems.join('\n'));
+  if (ok.ok) assert.equal(ok.config.repos.a?.deploy?.drain_timeout, 30_000);
+  const bad = validateConfig({ repos: { a: { ...repo, deploy: { path: '/srv', restart: 'true', port: 3001, proxy: '127.0.0.1:3000' } } } }, {});
+  const problems = bad.ok ? [] : bad.problems;
+  assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.proxy: needs deploy.start')), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.port: remove it')), problems.join('\n'));
 });
 
 test('shared entries that leave the release are refused by check, each with its path', () => {

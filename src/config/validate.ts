@@ -11,11 +11,6 @@ export { formatPath } from './describe-issue.js';
  */
 export type Validated = { ok: true; config: RawConfig; envUses: EnvUse[] } | { ok: false; problems: string[] };
 
-/** Keys in the SPEC that this version does not act on yet: refusing them beats ignoring them. */
-const NOT_YET: Record<string, string> = {
-  'deploy.proxy': 'the zero-downtime proxy is not built yet',
-};
-
 export function validCidr(s: string): boolean {
   const [addr, bits, ...rest] = s.split('/');
   if (rest.length > 0 || addr === undefined) return false;
@@ -74,17 +69,16 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
         });
       }
       const deploy = repo.deploy as Record<string, unknown> | undefined;
-      for (const [key, why] of Object.entries(NOT_YET)) {
-        const [first, second] = key.split('.') as [string, string | undefined];
-        const present = second === undefined ? repo[first] !== undefined : deploy !== null && typeof deploy === 'object' && deploy[second] !== undefined;
-        if (present) problems.push(`${at}.${key}: not supported yet by this version (${why})`);
-      }
       if (deploy !== null && typeof deploy === 'object' && deploy.start !== undefined && deploy.restart !== undefined) {
         problems.push(`${at}.deploy.restart: give start (autopull supervises the app) or restart (an external command), not both`);
       }
+      if (deploy !== null && typeof deploy === 'object' && deploy.proxy !== undefined) {
+        if (deploy.start === undefined) problems.push(`${at}.deploy.proxy: needs deploy.start (autopull runs the app behind its proxy; with restart, your own server serves it)`);
+        if (deploy.port !== undefined) problems.push(`${at}.deploy.port: remove it: behind the proxy each release gets a free loopback PORT of its own`);
+      }
       const health = deploy !== null && typeof deploy === 'object' ? (deploy.health as Record<string, unknown> | undefined) : undefined;
-      if (health && typeof health.url === 'string' && !/^https?:\/\//i.test(health.url) && deploy?.port === undefined) {
-        problems.push(`${at}.deploy.health.url: "${health.url}" is relative: give deploy.port, or an absolute http(s) URL`);
+      if (health && typeof health.url === 'string' && !/^https?:\/\//i.test(health.url) && deploy?.port === undefined && deploy?.proxy === undefined) {
+        problems.push(`${at}.deploy.health.url: "${health.url}" is relative: give deploy.port (or deploy.proxy), or an absolute http(s) URL`);
       }
       if (repo.deploy === undefined && repo.mirror === undefined && parsed.success) {
         problems.push(`${at}: has neither deploy: nor mirror:, so a push would do nothing`);

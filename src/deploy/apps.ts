@@ -6,6 +6,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { layout, readCurrent } from './releases.js';
 import { killStale, Supervisor } from './supervisor.js';
+import { ProxiedApps } from './proxied-apps.js';
 
 /**
  * The server's supervised apps: one Supervisor per repo with `deploy.start`, made on first
@@ -14,11 +15,15 @@ import { killStale, Supervisor } from './supervisor.js';
  */
 export class Apps {
   private sups = new Map<string, Supervisor>();
+  /** The repos behind autopull's proxy: their apps run in the runtime process. */
+  readonly proxied: ProxiedApps;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.proxied = new ProxiedApps(config, logger);
+  }
 
   get(repo: RepoConfig): Supervisor {
     let sup = this.sups.get(repo.name);
@@ -49,7 +54,7 @@ export class Apps {
   async boot(store: Store): Promise<void> {
     for (const repo of this.config.repos.values()) {
       const d = repo.deploy;
-      if (!d?.start) continue;
+      if (!d?.start || d.proxy) continue;
       const log = this.logger.child({ repo: repo.name });
       try {
         const stale = await killStale(this.config.data_dir, repo.name, d.stop_timeout);
@@ -64,6 +69,7 @@ export class Apps {
         log.error(`could not start the app: ${errorMessage(err)}`);
       }
     }
+    if (this.proxied.repos().length > 0) await this.proxied.boot((repo, release, dir) => appEnv(repo.name, store.getRelease(repo.name, release)?.sha ?? '', dir));
   }
 
   /** Stops every app (SIGTERM, SIGKILL after each repo's stop_timeout). */
@@ -71,6 +77,8 @@ export class Apps {
     await Promise.allSettled(
       [...this.sups.entries()].map(([name, sup]) => sup.stop(this.config.repos.get(name as never)?.deploy?.stop_timeout ?? 10_000)),
     );
+    // The runtime, its proxies and the apps behind them serve on: traffic outlives serve.
+    this.proxied.detach();
   }
 }
 
@@ -82,6 +90,7 @@ export function appEnv(repo: string, sha: string, dir: string): NodeJS.ProcessEn
 /** The supervisor of a `start` repo; refuses when this process has none (an in-process CLI run). */
 export function requireApps(repo: RepoConfig, apps: Apps | undefined): Supervisor | null {
   if (!repo.deploy?.start) return null;
+  if (apps && repo.deploy.proxy) return null;
   if (!apps) throw new Error(`repo ${repo.name} is supervised (deploy.start): its app runs inside the server; start it with autopull serve, then run this again`);
   return apps.get(repo);
 }

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { JobContext } from './context.js';
+import type { RepoConfig } from '../config/load.js';
 
 /**
  * Health checks: an HTTP GET that must answer 2xx. `waitHealthy` polls until the first 2xx
@@ -62,7 +62,7 @@ export async function watchHealthy(t: HealthTarget, windowMs: number, signal: Ab
 }
 
 /** The repo's health check on its app's port, or null when it has none. */
-export function healthTarget(ctx: Pick<JobContext, 'repo'>): HealthTarget | null {
+export function healthTarget(ctx: { repo: RepoConfig }): HealthTarget | null {
   const d = ctx.repo.deploy;
   if (!d?.health) return null;
   const url = healthUrl(d.health.url, d.port);

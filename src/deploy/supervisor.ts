@@ -2,15 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import { killGroup } from '../lib/exec.js';
+import { execLine } from '../lib/exec-line.js';
+import { groupHasLive, stopGroup, waitGroupGone } from '../lib/process-group.js';
 
 /**
  * Runs and supervises one repo's app (`deploy.start`): `sh -c <start>` in the release's real
  * path (so a later switch of `current` never confuses it), in its own process group, with
  * stdout and stderr appended to `logs/<repo>/<release>.log` (file descriptors, not pipes, so
- * the app never blocks on a full pipe and its output survives autopull).
+ * the app never blocks on a full pipe and its output survives autopull). A start line that is
+ * one simple command runs as `exec <start>` (lib/exec-line.ts): the app replaces sh, so it is
+ * our direct child and its pid, in the pid file and in status, is the app's own.
  *
  * An unexpected exit is restarted with exponential backoff; an exit before `minUptimeMs`
  * counts as a crash, and after `maxRestarts` crashes in a row the state is `crashed` and it
@@ -101,7 +104,7 @@ export class Supervisor extends EventEmitter {
     let child: ChildProcess;
     try {
       fchmodSync(fd, 0o600);
-      child = spawn('sh', ['-c', this.opts.command], { cwd: launch.dir, env: launch.env, stdio: ['ignore', fd, fd], detached: true });
+      child = spawn('sh', ['-c', execLine(this.opts.command)], { cwd: launch.dir, env: launch.env, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd);
     }
@@ -122,9 +125,10 @@ export class Supervisor extends EventEmitter {
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = null;
-    // Grandchildren left by `sh` (an app that forks) would hold the port: the group goes too.
-    if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+    // A stop gives the rest of the group its grace (stopGroup); after an unexpected exit, what
+    // the app left behind (a forked worker, sh's children) would hold the port: it goes now.
     if (this.stopping) return;
+    if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
     const uptimeMs = Date.now() - this.startedAt;
     const crash = uptimeMs < this.opts.minUptimeMs;
     this.crashes = crash ? this.crashes + 1 : 0;
@@ -149,26 +153,19 @@ export class Supervisor extends EventEmitter {
   }
 
   /**
-   * Stops the app: SIGTERM to its group, SIGKILL after `graceMs`; resolves when the whole
-   * group is gone. Removes the pid file.
+   * Stops the app: SIGTERM to its group, then waits for the app's own exit (SIGKILL to the
+   * group after `graceMs`); the rest of the group gets what is left of the grace, then SIGKILL
+   * (lib/process-group.ts `stopGroup`). Removes the pid file.
    */
   stop(graceMs: number): Promise<void> {
     this.stopping ??= (async () => {
       clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
       const child = this.child;
-      if (child?.pid !== undefined) {
-        const pid = child.pid;
-        const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
-        killGroup(pid, 'SIGTERM');
-        const deadline = Date.now() + graceMs;
-        const killed = await Promise.race([exited.then(() => false), delay(graceMs).then(() => true)]);
-        if (killed) {
-          this.opts.log?.('warn', `app ${this.opts.repo} ignored SIGTERM for ${graceMs} ms: SIGKILL`);
-          killGroup(pid, 'SIGKILL');
-          await exited;
-        }
-        await waitGroupGone(pid, Math.max(deadline, Date.now() + 1000));
+      if (child) {
+        const r = await stopGroup(child, graceMs);
+        if (r.killedMain) this.opts.log?.('warn', `app ${this.opts.repo} ignored SIGTERM for ${graceMs} ms: SIGKILL`);
+        if (r.killedRest > 0) this.opts.log?.('warn', `app ${this.opts.repo}: ${r.killedRest} process(es) of its group outlived it by the rest of stop_timeout: SIGKILL`);
       }
       this.child = null;
       this.state = 'stopped';
@@ -177,31 +174,6 @@ export class Supervisor extends EventEmitter {
       this.stopping = null;
     });
     return this.stopping;
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Polls until no process is left in group `pgid`, SIGKILLing it once `deadline` passes. Gives
- * up 2 s after the SIGKILL: an unreaped zombie (a container whose init does not reap) still
- * counts as a group member but holds no port.
- */
-async function waitGroupGone(pgid: number, deadline: number): Promise<void> {
-  let hardEnd = Infinity;
-  while (groupAlive(pgid) && Date.now() < hardEnd) {
-    if (hardEnd === Infinity && Date.now() > deadline) {
-      killGroup(pgid, 'SIGKILL');
-      hardEnd = Date.now() + 2000;
-    }
-    await delay(10);
   }
 }
 
@@ -219,10 +191,13 @@ export async function killStale(dataDir: string, repo: string, graceMs: number):
     return null;
   }
   rmSync(file, { force: true });
-  if (!Number.isInteger(info.pid) || info.pid <= 1 || !groupAlive(info.pid)) return null;
+  if (!Number.isInteger(info.pid) || info.pid <= 1 || !groupHasLive(info.pid)) return null;
   if (!isOurs(info.pid, repo)) return null;
   killGroup(info.pid, 'SIGTERM');
-  await waitGroupGone(info.pid, Date.now() + graceMs);
+  if (!(await waitGroupGone(info.pid, Date.now() + graceMs))) {
+    killGroup(info.pid, 'SIGKILL');
+    await waitGroupGone(info.pid, Date.now() + 1000);
+  }
   return info.pid;
 }
 

@@ -83,6 +83,7 @@ export const JOB_FAILURES = {
   shared_failed: 'a shared entry could not be linked into the release',
   build_failed: 'a build command failed',
   start_failed: 'the supervised app could not be started',
+  port_in_use: "a process autopull did not start listens on the supervised app's port",
   restart_failed: 'the restart command failed',
   unhealthy: 'the new release never passed its health check',
   probation_failed: 'the new release failed in probation (crash or failed health check)',

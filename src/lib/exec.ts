@@ -68,8 +68,40 @@ export function killGroup(pid: number, sig: NodeJS.Signals = 'SIGTERM'): boolean
   }
 }
 
+/** Collects a child's output (capped at MAX_CAPTURE) and hands complete lines to onLine. */
+function outputCollector(opts: RunOptions) {
+  const captured = { out: '', err: '' };
+  const partial = { out: '', err: '' };
+  const secrets = opts.secrets ?? [];
+  return {
+    captured,
+    take: (stream: 'out' | 'err') => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (captured[stream].length < MAX_CAPTURE) captured[stream] += text;
+      if (!opts.onLine) return;
+      const lines = (partial[stream] + text).split('\n');
+      partial[stream] = lines.pop() ?? '';
+      for (const line of lines) opts.onLine(stream, scrub(line.replace(/\r$/, ''), secrets));
+    },
+    /** Hands the unterminated last lines to onLine, once the child has closed its streams. */
+    flush: () => {
+      if (!opts.onLine) return;
+      if (partial.out) opts.onLine('out', scrub(partial.out, secrets));
+      if (partial.err) opts.onLine('err', scrub(partial.err, secrets));
+    },
+  };
+}
+
+/** Why a run failed, as its error message says it: "timed out after 5s", "exit 128", ... */
+function failureReason(state: { timedOut: boolean; aborted: boolean }, exit: number, signal: NodeJS.Signals | null, timeoutMs: number | undefined): string {
+  if (state.timedOut) return `timed out after ${formatMs(timeoutMs ?? 0)}`;
+  if (state.aborted) return 'aborted';
+  return signal ? `killed by ${signal}` : `exit ${exit}`;
+}
+
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const shown = opts.display ?? describeCommand(cmd, args);
+  const secrets = opts.secrets ?? [];
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) {
       reject(new ExecError(`${shown}: aborted before start`, { code: null, stdout: '', stderr: '', timedOut: false, aborted: true }));
@@ -81,11 +113,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
-    let stdout = '';
-    let stderr = '';
-    const partial = { out: '', err: '' };
-    let timedOut = false;
-    let aborted = false;
+    const state = { timedOut: false, aborted: false };
     let killTimer: NodeJS.Timeout | undefined;
 
     const stop = () => {
@@ -96,61 +124,46 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     };
     const timer = opts.timeoutMs
       ? setTimeout(() => {
-          timedOut = true;
+          state.timedOut = true;
           stop();
         }, opts.timeoutMs)
       : undefined;
     const onAbort = () => {
-      aborted = true;
+      state.aborted = true;
       stop();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const collect = (stream: 'out' | 'err') => (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      if (stream === 'out') {
-        if (stdout.length < MAX_CAPTURE) stdout += text;
-      } else if (stderr.length < MAX_CAPTURE) stderr += text;
-      if (opts.onLine) {
-        const lines = (partial[stream] + text).split('\n');
-        partial[stream] = lines.pop() ?? '';
-        for (const line of lines) opts.onLine(stream, scrub(line.replace(/\r$/, ''), opts.secrets ?? []));
-      }
+    const settle = () => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
     };
-    child.stdout.on('data', collect('out'));
-    child.stderr.on('data', collect('err'));
+
+    const output = outputCollector(opts);
+    const fields = (code: number | null) => ({ code, stdout: output.captured.out, stderr: output.captured.err, ...state });
+    child.stdout.on('data', output.take('out'));
+    child.stderr.on('data', output.take('err'));
     child.stdin.on('error', () => {});
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
 
     child.on('error', (err) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      reject(new ExecError(scrub(`${shown}: ${err.message}`, opts.secrets ?? []), { code: null, stdout, stderr, timedOut, aborted }));
+      settle();
+      reject(new ExecError(scrub(`${shown}: ${err.message}`, secrets), fields(null)));
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (opts.onLine) {
-        if (partial.out) opts.onLine('out', scrub(partial.out, opts.secrets ?? []));
-        if (partial.err) opts.onLine('err', scrub(partial.err, opts.secrets ?? []));
-      }
+      settle();
+      output.flush();
       const exit = code ?? -1;
-      if (!timedOut && !aborted && (exit === 0 || opts.okCodes?.includes(exit))) {
+      const { out: stdout, err: stderr } = output.captured;
+      if (!state.timedOut && !state.aborted && (exit === 0 || opts.okCodes?.includes(exit))) {
         resolve({ code: exit, stdout, stderr });
         return;
       }
-      const why = timedOut
-        ? `timed out after ${formatMs(opts.timeoutMs ?? 0)}`
-        : aborted
-          ? 'aborted'
-          : signal
-            ? `killed by ${signal}`
-            : `exit ${exit}`;
       const tail = lastLines(stderr || stdout, 5);
-      reject(new ExecError(scrub(`${shown}: ${why}${tail ? `: ${tail}` : ''}`, opts.secrets ?? []), { code, stdout, stderr, timedOut, aborted }));
+      const why = failureReason(state, exit, signal, opts.timeoutMs);
+      reject(new ExecError(scrub(`${shown}: ${why}${tail ? `: ${tail}` : ''}`, secrets), fields(code)));
     });
   });
 }

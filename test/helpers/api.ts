@@ -10,6 +10,7 @@ export interface ApiJob {
   release: string | null;
   trigger: string;
   retry_of: number | null;
+  failure?: string | null;
 }
 
 export async function api<T>(url: string, token: string, path: string, init: RequestInit = {}): Promise<T> {

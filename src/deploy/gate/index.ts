@@ -4,14 +4,19 @@ import type { Layout } from '../releases.js';
 import { dropFailed } from '../release-build.js';
 import { restartGate } from './restart.js';
 import { supervisedGate } from './supervised.js';
+import { proxiedGate } from './proxied.js';
 import { passGate } from './run.js';
 import type { Gate, GoLive } from './types.js';
 
 export type { Gate, GoLive } from './types.js';
 export { passGate } from './run.js';
 
-/** The gate for this repo's way of going live: a supervised app, else the restart command (or none). */
+/** The gate for this repo's way of going live: behind the proxy, a supervised app on one port, else the restart command (or none). */
 export function gateFor(ctx: JobContext, l: Layout, g: GoLive): Gate {
+  if (ctx.repo.deploy?.start && ctx.repo.deploy.proxy) {
+    requireApps(ctx.repo, ctx.apps);
+    return proxiedGate(ctx, l, g, ctx.apps!.proxied);
+  }
   const sup = requireApps(ctx.repo, ctx.apps);
   return sup ? supervisedGate(ctx, l, g, sup) : restartGate(ctx, l, g);
 }

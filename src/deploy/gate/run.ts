@@ -43,4 +43,6 @@ export async function passGate(ctx: JobContext, gate: Gate, g: GoLive): Promise<
     throw err instanceof JobFailure ? err : new JobFailure('internal', errorMessage(err), { cause: err });
   }
   ctx.releases.move(g.release, 'live');
+  // Past the verdict: a failure here is logged, never a revert (the new release is live and good).
+  await gate.finish?.().catch((err: unknown) => ctx.log('error', `after going live: ${errorMessage(err)}`));
 }

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage, JobFailure } from '../../lib/errors.js';
 import { formatMs } from '../../lib/exec.js';
+import { portHolder, portListeners, portStaysTaken, portTaken } from '../../lib/port.js';
+import { liveGroupMembers } from '../../lib/process-group.js';
 import { shortSha } from '../../lib/ids.js';
 import type { JobContext } from '../context.js';
 import { healthTarget, waitHealthy, watchHealthy } from '../health.js';
@@ -21,6 +23,14 @@ import type { Gate, GoLive } from './types.js';
  * is watched is bad. `revert` and `dispose` both stop the new app and start the old one;
  * `revert` also points `current` back (passGate has already done the ledger).
  *
+ * The port must be free once the old app is stopped: a process autopull did not start that
+ * listens on it would answer the health check in the new app's place. The gate then fails
+ * with `port_in_use` before the new app starts; it is no verdict on the commit (not marked
+ * bad), and the old release keeps its state. The same code is given when the new app exits
+ * before it is healthy and the port is taken, or when, once it is healthy, a process outside
+ * its group that /proc shows us listens on the port (the foreign process came in between and
+ * may have answered the health check).
+ *
  * Crash cases: if autopull dies before the switch, `current` is the old release and the next
  * start runs the old app; after it, `current` is the new (`switching`) release, the next
  * start runs it, and the interrupted job, queued again, runs this gate again for it.
@@ -30,7 +40,10 @@ export function supervisedGate(ctx: JobContext, l: Layout, g: GoLive, sup: Super
   if (!deploy?.start) throw new Error('no deploy.start');
   const start = deploy.start;
   const health = healthTarget(ctx);
-  const settle = (s: AbortSignal) => (health ? waitHealthy(health, s) : delay(deploy.min_uptime, undefined, { signal: s }));
+  const settle = async (s: AbortSignal) => {
+    await (health ? waitHealthy(health, s) : delay(deploy.min_uptime, undefined, { signal: s }));
+    if (deploy.port !== undefined) refuseForeignListener(deploy.port, sup);
+  };
 
   async function restoreOld(switchBack: boolean): Promise<void> {
     const started = Date.now();
@@ -46,11 +59,13 @@ export function supervisedGate(ctx: JobContext, l: Layout, g: GoLive, sup: Super
     const signal = AbortSignal.timeout(Math.max(60_000, deploy!.health?.timeout ?? 0, deploy!.min_uptime * 2));
     const dir = join(l.releases, back);
     try {
+      if (deploy!.port !== undefined && (await portStaysTaken(deploy!.port, PORT_RELEASE_MS))) throw portInUse(deploy!.port, `the app of releases/${back} is not started again`);
       sup.start(dir, commandEnv({ ...ctx, signal }, g.previousSha ?? '', dir, g.sha, g.ref));
       await whileUp(sup, signal, 'after the revert', settle);
       ctx.log('info', `releases/${back} (${shortSha(g.previousSha ?? '')}) is healthy again, ${formatMs(Date.now() - started)} after the revert began`);
     } catch (err) {
-      ctx.log('error', `the previous release is not healthy either: ${errorMessage(err)} (the supervisor keeps restarting it)`);
+      const why = err instanceof JobFailure && err.code === 'port_in_use' ? errorMessage(err) : `the previous release is not healthy either: ${errorMessage(err)} (the supervisor keeps restarting it)`;
+      ctx.log('error', why);
     }
   }
 
@@ -58,16 +73,23 @@ export function supervisedGate(ctx: JobContext, l: Layout, g: GoLive, sup: Super
     async prepare() {
       const dir = join(l.releases, g.release);
       await step(ctx, `stop the app${sup.release ? ` (releases/${sup.release})` : ''}`, () => sup.stop(deploy.stop_timeout));
-      await step(ctx, `start: ${start} (releases/${g.release}${deploy.port ? `, PORT ${deploy.port}` : ''})`, () =>
-        sup.start(dir, commandEnv(ctx, g.sha, dir, g.previousSha, g.ref)),
-      ).catch((err: unknown) => {
-        throw new JobFailure('start_failed', `start failed: ${errorMessage(err)}`);
+      await step(ctx, `start: ${start} (releases/${g.release}${deploy.port ? `, PORT ${deploy.port}` : ''})`, async () => {
+        if (deploy.port !== undefined && (await portStaysTaken(deploy.port, PORT_RELEASE_MS))) throw portInUse(deploy.port, 'the new app was not started (its health check would reach that process)');
+        sup.start(dir, commandEnv(ctx, g.sha, dir, g.previousSha, g.ref));
+      }).catch((err: unknown) => {
+        throw err instanceof JobFailure ? err : new JobFailure('start_failed', `start failed: ${errorMessage(err)}`);
       });
     },
     async verify() {
       await step(ctx, health ? `wait healthy: GET ${health.url}` : `wait: the app stays up for ${formatMs(deploy.min_uptime)}`, () =>
         whileUp(sup, ctx.signal, 'before it was healthy', settle),
-      ).catch(fail('unhealthy'));
+      ).catch(async (err: unknown) => {
+        // Our app is gone (its group was killed when it exited): a listener now is someone else's.
+        if (deploy.port !== undefined && sup.state !== 'running' && !ctx.signal.aborted && (await portTaken(deploy.port))) {
+          throw portInUse(deploy.port, `the new app could not have it (${errorMessage(err)})`);
+        }
+        return fail('unhealthy')(err);
+      });
     },
     async switch() {
       await step(ctx, `switch current -> releases/${g.release}`, () => switchCurrent(l, g.release));
@@ -82,6 +104,27 @@ export function supervisedGate(ctx: JobContext, l: Layout, g: GoLive, sup: Super
     revert: () => restoreOld(true),
     dispose: () => restoreOld(false),
   };
+}
+
+/** How long a port may stay taken after the old app stopped (its socket closing) before it counts as in use. */
+const PORT_RELEASE_MS = 2000;
+
+function portInUse(port: number, what: string, holder = portHolder(port)): JobFailure {
+  return new JobFailure(
+    'port_in_use',
+    `port ${port} (deploy.port) is in use by ${holder ?? 'a process autopull did not start'}: ${what}. Stop it or change deploy.port`,
+  );
+}
+
+/**
+ * After the app looked healthy: a listener on its port held by a process outside its group may
+ * have answered in its place. Only our own user's processes can be seen; one we cannot see
+ * (another user's, a container runtime's proxy) is given the benefit of the doubt.
+ */
+function refuseForeignListener(port: number, sup: Supervisor): void {
+  const group = sup.pid === null ? [] : (liveGroupMembers(sup.pid) ?? []);
+  const foreign = portListeners(port).find((l) => !group.includes(l.pid));
+  if (foreign) throw portInUse(port, 'the health check may have been answered by that process, not by the new app', `pid ${foreign.pid} (${foreign.name})`);
 }
 
 /**

@@ -22,6 +22,8 @@ export interface GoLive {
  * - watch:   after the switch: wait healthy where verify could not, then probation.
  * - revert:  after a switch: serve the previous release again.
  * - dispose: before any switch: drop what prepare made; the previous release keeps serving.
+ * - finish:  after watch passed: let go of what the previous release held (behind the proxy,
+ *            its instance drains and stops). Optional.
  */
 export interface Gate {
   prepare(): Promise<void>;
@@ -30,4 +32,5 @@ export interface Gate {
   watch(): Promise<void>;
   revert(): Promise<void>;
   dispose(): Promise<void>;
+  finish?(): Promise<void>;
 }

@@ -1,0 +1,154 @@
+import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import type { Config, RepoConfig } from '../config/load.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { ensureRuntime, type RuntimeClient } from '../runtime/client.js';
+import type { InstanceInfo, RuntimeEvent } from '../runtime/protocol.js';
+import { appLogFile } from './supervisor.js';
+import { layout, readCurrent } from './releases.js';
+import { healthUrl, waitHealthy } from './health.js';
+
+/**
+ * serve's handle on the runtime (src/runtime) for repos with `deploy.proxy`: the runtime owns
+ * the proxy listeners and the app instances, so they keep serving while serve restarts. What
+ * is live is asked of the runtime (its proxy's target), never remembered here: a restarted
+ * serve re-attaches to what runs. When the runtime itself has died, the next call starts a
+ * new one, and `boot` starts each repo's `current` release in it again.
+ */
+export class ProxiedApps {
+  private client: RuntimeClient | null = null;
+  private connecting: Promise<RuntimeClient> | null = null;
+  private readonly exitWaiters = new Set<(e: RuntimeEvent) => void>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The repos this serve runs behind the proxy. */
+  repos(): RepoConfig[] {
+    return [...this.config.repos.values()].filter((r) => r.deploy?.start && r.deploy.proxy);
+  }
+
+  async conn(): Promise<RuntimeClient> {
+    if (this.client && !this.client.closed) return this.client;
+    this.connecting ??= ensureRuntime(this.config.data_dir)
+      .then((c) => {
+        this.client = c;
+        c.on('event', (e: RuntimeEvent) => {
+          for (const w of [...this.exitWaiters]) w(e);
+        });
+        c.on('close', () => this.logger.warn('the runtime connection closed; the next call reconnects (and starts a runtime when none runs)'));
+        return c;
+      })
+      .finally(() => {
+        this.connecting = null;
+      });
+    return this.connecting;
+  }
+
+  /** Calls `fn` with each runtime event until the returned function is called. */
+  onEvent(fn: (e: RuntimeEvent) => void): () => void {
+    this.exitWaiters.add(fn);
+    return () => this.exitWaiters.delete(fn);
+  }
+
+  /** The instance the repo's proxy routes to, if any. */
+  async live(repo: string): Promise<InstanceInfo | null> {
+    const status = await (await this.conn()).request('status', {});
+    const target = status.proxies.find((p) => p.repo === repo)?.target ?? null;
+    return status.instances.find((i) => i.id === target) ?? null;
+  }
+
+  async instances(repo?: string): Promise<InstanceInfo[]> {
+    const status = await (await this.conn()).request('status', {});
+    return status.instances.filter((i) => repo === undefined || i.repo === repo);
+  }
+
+  async listen(repo: RepoConfig): Promise<void> {
+    const proxy = repo.deploy?.proxy;
+    if (!proxy) return;
+    const at = proxy.lastIndexOf(':');
+    const host = proxy.slice(0, at).replace(/^\[|\]$/g, '');
+    await (await this.conn()).request('proxy.listen', { repo: repo.name, host, port: Number(proxy.slice(at + 1)), trustProxy: this.config.trust_proxy as boolean | string[] });
+  }
+
+  async start(repo: RepoConfig, release: string, releaseDir: string, env: NodeJS.ProcessEnv): Promise<InstanceInfo> {
+    const d = repo.deploy!;
+    const clean: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
+    return (await this.conn()).request('instance.start', {
+      repo: repo.name,
+      release,
+      cwd: realpathSync(releaseDir),
+      command: d.start!,
+      env: clean,
+      logFile: appLogFile(this.config.data_dir, repo.name, release),
+      minUptimeMs: d.min_uptime,
+      maxRestarts: d.max_restarts,
+    });
+  }
+
+  async stop(repo: RepoConfig, id: string): Promise<void> {
+    await (await this.conn()).request('instance.stop', { id, stopTimeoutMs: repo.deploy?.stop_timeout ?? 10_000 });
+  }
+
+  async route(repo: RepoConfig, id: string | null): Promise<void> {
+    await (await this.conn()).request('route', { repo: repo.name, id, drainMs: repo.deploy?.drain_timeout ?? 30_000 });
+  }
+
+  async retire(repo: RepoConfig, id: string): Promise<void> {
+    await (await this.conn()).request('retire', { id, stopTimeoutMs: repo.deploy?.stop_timeout ?? 10_000 });
+  }
+
+  /**
+   * At start-up: each proxied repo's listener; when its proxy routes to a running instance,
+   * that one serves on (a restart of serve re-attaches); else `current` is started, given
+   * until its health check passes (or health.timeout), and routed. Instances no proxy routes
+   * to are what an interrupted job left: they are stopped (the job runs again).
+   */
+  async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv): Promise<void> {
+    for (const repo of this.repos()) {
+      const log = this.logger.child({ repo: repo.name });
+      try {
+        await this.listen(repo);
+        const all = await this.instances(repo.name);
+        for (const i of all.filter((x) => !x.routed && x.state !== 'draining')) await this.stop(repo, i.id);
+        const live = all.find((i) => i.routed && i.state !== 'crashed');
+        if (live) {
+          log.info({ instance: live.id, pid: live.pid }, `${repo.name}: serving on from releases/${live.release} (pid ${live.pid}, re-attached)`);
+          continue;
+        }
+        const l = layout(repo.deploy!.path);
+        const current = readCurrent(l);
+        if (current === null) continue;
+        const dir = join(l.releases, current);
+        const inst = await this.start(repo, current, dir, appEnv(repo, current, dir));
+        const url = repo.deploy!.health ? healthUrl(repo.deploy!.health.url, inst.port) : null;
+        if (url) {
+          await waitHealthy({ url, timeoutMs: repo.deploy!.health!.timeout, intervalMs: repo.deploy!.health!.interval }, AbortSignal.timeout(repo.deploy!.health!.timeout + 5000)).catch((err: unknown) =>
+            log.warn(`${repo.name}: releases/${current} is not healthy at start-up (${errorMessage(err)}); routing to it anyway: it is current`),
+          );
+        }
+        await this.route(repo, inst.id);
+      } catch (err) {
+        log.error(`${repo.name}: could not start behind the proxy: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  /** Closes the connection; the runtime, its proxies and apps run on. */
+  detach(): void {
+    this.client?.close();
+  }
+
+  /** Stops the runtime: proxies closed, apps stopped (autopull stop --all, tests). */
+  async shutdownRuntime(): Promise<void> {
+    if (!this.client || this.client.closed) return;
+    const c = this.client;
+    const gone = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    await c.request('shutdown', {}).catch(() => undefined);
+    await gone;
+  }
+}

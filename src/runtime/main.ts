@@ -1,0 +1,74 @@
+import { closeSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../lib/atomic-fs.js';
+import { createLogger } from '../lib/log.js';
+import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
+import { VERSION } from '../lib/version.js';
+import { ControlServer } from './control.js';
+import { Runtime, runtimePaths, type MakeProxy } from './runtime.js';
+
+/**
+ * The runtime process: a small long-lived process per data_dir that owns the proxies and the
+ * app instances, so traffic outlives `autopull serve` (a reload, a restart, an upgrade, a
+ * kill -9 of it). serve starts it when none answers on data_dir/runtime.sock and steers it
+ * over that socket. SIGTERM or the `shutdown` op stop it: proxies first, then the apps.
+ *
+ * `readyFd`: a descriptor to write "ready" to once the socket listens (the spawner waits on it).
+ */
+export async function runRuntime(dataDir: string, makeProxy: MakeProxy, readyFd?: number): Promise<void> {
+  const paths = runtimePaths(dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const other = runningRuntime(paths.pid);
+  if (other !== null) {
+    signalReady(readyFd, `running ${other}`);
+    return;
+  }
+  const logger = createLogger(process.env.AUTOPULL_LOG_LEVEL ?? 'info');
+  let control: ControlServer | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('runtime stopping: proxies closed, apps stopped');
+      await runtime.shutdown();
+      await control?.close(paths.socket);
+      rmSync(paths.pid, { force: true });
+      logger.info('runtime stopped');
+    })();
+    return stopping;
+  };
+  const runtime = new Runtime({
+    version: VERSION,
+    makeProxy,
+    emit: (e) => control?.broadcast(e),
+    log: (level, msg) => logger[level](msg),
+    onShutdown: () => void stop().then(() => process.exit(0)),
+  });
+  control = new ControlServer(runtime.handlers());
+  // A socket file left by a runtime that died: nobody listens on it any more (the pid check says so).
+  rmSync(paths.socket, { force: true });
+  await control.listen(paths.socket);
+  writeFileAtomic(paths.pid, `${JSON.stringify({ pid: process.pid, start: processStartTime(process.pid) })}\n`, 0o600);
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void stop().then(() => process.exit(0)));
+  process.on('SIGHUP', () => undefined);
+  logger.info({ pid: process.pid, socket: paths.socket }, `autopull runtime ${VERSION} ready`);
+  signalReady(readyFd, 'ready');
+}
+
+/** The pid of a live runtime of this data_dir, else null. */
+export function runningRuntime(pidFile: string): number | null {
+  try {
+    const { pid, start } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; start: string | null };
+    return Number.isInteger(pid) && pid !== process.pid && isSameProcessAlive(pid, start) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function signalReady(fd: number | undefined, what: string): void {
+  if (fd === undefined) return;
+  try {
+    writeSync(fd, `${what}\n`);
+    closeSync(fd);
+  } catch {
+    // the spawner is gone: nobody waits
+  }
+}

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { makeProject, type Project } from '../helpers/project.js';
+import { serve, type Served } from '../helpers/cli.js';
+import { deliverPush } from '../helpers/github.js';
+import { waitForJob, type ApiJob } from '../helpers/api.js';
+import { APP_START, freePort, get, servesVersion } from '../helpers/app.js';
+import { steadyLoad } from '../helpers/load.js';
+import { RuntimeClient } from '../../src/runtime/client.js';
+import { runtimePaths } from '../../src/runtime/runtime.js';
+
+/** A project whose app runs behind autopull's proxy on `proxyPort`; the runtime is stopped when the test ends. */
+async function proxied(t: { after(fn: () => unknown): void }, extra = ''): Promise<{ p: Project; proxyPort: number }> {
+  const proxyPort = await freePort();
+  const p = makeProject(t, {
+    deployYaml:
+      `      start: ${JSON.stringify(APP_START)}\n      proxy: 127.0.0.1:${proxyPort}\n      min_uptime: 200ms\n      stop_timeout: 2s\n` +
+      `      drain_timeout: 5s\n      probation: 300ms\n      health: { url: /healthz, timeout: 10s, interval: 20ms }\n${extra}`,
+  });
+  t.after(() => stopRuntime(join(p.dir, 'data')));
+  return { p, proxyPort };
+}
+
+async function stopRuntime(dataDir: string): Promise<void> {
+  let c: RuntimeClient;
+  try {
+    c = await RuntimeClient.connect(runtimePaths(dataDir).socket);
+  } catch {
+    return;
+  }
+  const gone = new Promise<void>((resolve) => c.once('close', () => resolve()));
+  await c.request('shutdown', {}).catch(() => undefined);
+  await gone;
+}
+
+async function deploy(s: Served, p: Project, files: Record<string, string>): Promise<ApiJob> {
+  const sha = p.pushCommit(files);
+  const r = await deliverPush(s.url, p, sha);
+  return waitForJob(s.url, p.token, r.job);
+}
+
+test('behind the proxy: deploys under steady load fail no request, and an unhealthy release never answers one', async (t) => {
+  const { p, proxyPort } = await proxied(t);
+  const s = await serve(p.configFile, t);
+  const first = await deploy(s, p, { version: '1' });
+  assert.equal(first.state, 'succeeded', first.reason ?? '');
+  await servesVersion(proxyPort, /^version 1 /);
+
+  const load = steadyLoad(`http://127.0.0.1:${proxyPort}/`);
+  const second = await deploy(s, p, { version: '2', 'boot-delay': '300' });
+  assert.equal(second.state, 'succeeded', second.reason ?? '');
+  const bad = await deploy(s, p, { version: '3', health: 'bad' });
+  assert.equal(bad.state, 'failed');
+  assert.equal(bad.failure, 'unhealthy');
+  const fourth = await deploy(s, p, { version: '4', health: 'ok' });
+  assert.equal(fourth.state, 'succeeded', fourth.reason ?? '');
+  await servesVersion(proxyPort, /^version 4 /);
+  const seen = await load.stop();
+
+  assert.deepEqual(seen.failures.slice(0, 5), [], `${seen.failures.length} of ${seen.requests} requests failed`);
+  assert.equal(seen.versions.get('version 3') ?? 0, 0, 'the unhealthy release answered user requests');
+  assert.ok((seen.versions.get('version 2') ?? 0) > 0, 'the load saw release 2 serve');
+});
+
+test('behind the proxy: a request in flight across a switch completes on the old release', async (t) => {
+  const { p, proxyPort } = await proxied(t);
+  const s = await serve(p.configFile, t);
+  assert.equal((await deploy(s, p, { version: '1' })).state, 'succeeded');
+  await servesVersion(proxyPort, /^version 1 /);
+  const slow = get(proxyPort, '/slow?ms=1500');
+  const next = await deploy(s, p, { version: '2' });
+  assert.equal(next.state, 'succeeded', next.reason ?? '');
+  const answer = await slow;
+  assert.equal(answer?.status, 200);
+  assert.match(answer?.body ?? '', /^version 1 /);
+  await servesVersion(proxyPort, /^version 2 /);
+});
+
+test('behind the proxy: kill -9 of serve under load fails no request; the next serve re-attaches to the running app', async (t) => {
+  const { p, proxyPort } = await proxied(t);
+  const s1 = await serve(p.configFile, t);
+  assert.equal((await deploy(s1, p, { version: '1' })).state, 'succeeded');
+  await servesVersion(proxyPort, /^version 1 /);
+  const load = steadyLoad(`http://127.0.0.1:${proxyPort}/`);
+  await s1.kill9();
+  const s2 = await serve(p.configFile, t);
+  await s2.waitFor(/re-attached/);
+  const next = await deploy(s2, p, { version: '2' });
+  assert.equal(next.state, 'succeeded', next.reason ?? '');
+  await servesVersion(proxyPort, /^version 2 /);
+  assert.equal(await s2.stop(), 0);
+  // serve stopped: the runtime serves on.
+  await servesVersion(proxyPort, /^version 2 /);
+  const seen = await load.stop();
+  assert.deepEqual(seen.failures.slice(0, 5), [], `${seen.failures.length} of ${seen.requests} requests failed`);
+});
+
+test('behind the proxy: a crash in probation swaps back to the old release', async (t) => {
+  const { p, proxyPort } = await proxied(t, '');
+  const s = await serve(p.configFile, t);
+  assert.equal((await deploy(s, p, { version: '1' })).state, 'succeeded');
+  const crashing = await deploy(s, p, { version: '2', 'crash-after': '100' });
+  assert.equal(crashing.state, 'failed');
+  assert.match(crashing.failure ?? '', /probation_failed|unhealthy/);
+  await servesVersion(proxyPort, /^version 1 /);
+});
