@@ -25,7 +25,9 @@ export function program(): Command {
   const withConfig = (c: Command) => c.option('-c, --config <file>', 'config file (default: $AUTOPULL_CONFIG, then ./autopull.yml)');
 
   withConfig(p.command('serve').description('run the server in the foreground')).action((o) => serveCommand(o));
-  withConfig(p.command('check').description('validate the config and print every problem')).action((o) => checkCommand(o));
+  withConfig(p.command('check').description('validate the config and print every problem'))
+    .option('--deep', 'also check the machine: remotes answer, deploy paths are writable, shared files exist, ports are free')
+    .action((o) => checkCommand(o));
   p.command('init')
     .description('write a commented starter config')
     .argument('[file]', 'where to write it', 'autopull.yml')

@@ -5,6 +5,7 @@ import { ConfigError } from '../lib/errors.js';
 import type { RepoName } from '../lib/ids.js';
 import type { ProviderId, RawConfig, RawDeploy, RawRepo } from './schema.js';
 import { validateConfig } from './validate.js';
+import { yamlProblem } from './yaml-error.js';
 import { secretEnvNames } from './secret-env.js';
 import { hideFromChildren } from '../lib/child-env.js';
 import { urlSecrets } from '../lib/redact.js';
@@ -57,7 +58,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, o
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(file, doc.errors.map((e) => yamlProblem(e, text)));
   }
   const input: unknown = doc.toJS();
   const validated = validateConfig(input, opts.withoutSecrets ? envWithoutSecrets(input, env) : env);
@@ -110,11 +111,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 }
 
 /** The secret values themselves: a variable holding one under another name is hidden too. */
-function secretValues(config: Config): string[] {
-  const out: string[] = [];
+function secretValues(config: Config): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
   if (config.auth_token) out.push(config.auth_token);
+  for (const n of config.notify ?? []) out.push(n.url, n.secret);
   for (const r of config.repos.values()) {
     if (r.secret) out.push(r.secret);
+    for (const n of r.notify ?? []) out.push(n.url, n.secret);
     out.push(...urlSecrets(r.url), ...(r.mirror ?? []).flatMap((m) => urlSecrets(m.url)));
   }
   return out;

@@ -7,7 +7,7 @@ import type { EnvUse } from './env.js';
  *  - in a key named like a secret (secret, auth_token, anything with token, password,
  *    passwd, credential or api_key in its name), except `*_file` keys, which hold paths;
  *  - anywhere in a `url` that carries credentials (`https://user:${PASS}@host/...`, or a
- *    whole `${URL}` whose value has them);
+ *    whole `${URL}` whose value has them), and anywhere in a `notify:` url;
  *  - and the variable each mirror's `token_env` names (a name, not a `${VAR}`).
  * A variable used elsewhere (`data_dir: ${HOME}/x`, `url: https://h/${ORG}/x.git`) stays
  * visible: builds need HOME, PATH and the like.
@@ -36,6 +36,8 @@ export function secretEnvNames(uses: readonly EnvUse[], config: unknown): string
     if (isSecretKey(key)) names.add(use.name);
     const value = valueAt(config, use.path);
     if (key === 'url' && typeof value === 'string' && urlSecrets(value).length > 0) names.add(use.name);
+    // A notification url may be a credential as a whole (Slack's incoming webhooks).
+    if (key === 'url' && use.path.includes('notify')) names.add(use.name);
   }
   const repos = valueAt(config, ['repos']);
   if (repos !== null && typeof repos === 'object') {

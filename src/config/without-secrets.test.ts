@@ -34,3 +34,10 @@ test('withoutSecrets: unset variables that feed secrets are left out (secret nul
     return true;
   });
 });
+
+test('withoutSecrets: an unset variable that is a whole notify url (a Slack hook) does not stop a read-only command', () => {
+  const yaml = `data_dir: ./d\nnotify:\n  - { url: "\${SLACK_URL}", format: slack }\nrepos:\n  blog:\n    url: https://example.com/blog.git\n    secret: \${BLOG_SECRET}\n    deploy: { path: ./srv }\n`;
+  const c = parseConfigText(yaml, '/tmp/autopull.yml', {}, { withoutSecrets: true });
+  assert.ok(c.repos.get('blog' as never));
+  assert.throws(() => parseConfigText(yaml, '/tmp/autopull.yml', {}), /SLACK_URL/);
+});

@@ -20,6 +20,8 @@ export function envWithoutSecrets(input: unknown, env: NodeJS.ProcessEnv): NodeJ
     const key = [...use.path].reverse().find((p): p is string => typeof p === 'string') ?? '';
     const raw = valueAt(input, use.path);
     if (isSecretKey(key) || (key === 'url' && typeof raw === 'string' && inUserinfo(raw, use.name))) out[use.name] = `${UNSET_SECRET}${use.name}`;
+    // A notify url is itself a credential (a Slack hook): read-only commands never send, any valid url will do.
+    else if (key === 'url' && use.path.includes('notify') && raw === `\${${use.name}}`) out[use.name] = 'https://unset.invalid/';
   }
   return out;
 }

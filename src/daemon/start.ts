@@ -12,6 +12,7 @@ import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { buildApp } from '../http/app.js';
 import { Metrics } from '../metrics/metrics.js';
+import { startNotifier } from '../notify/notifier.js';
 import { databasePath, formatUrl, localToken, serverInfoPath, type ServerInfo } from './paths.js';
 
 export interface RunningServer {
@@ -55,6 +56,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const info: ServerInfo = { pid: process.pid, url, started_at: new Date().toISOString(), version: VERSION };
   writeFileAtomic(serverInfoPath(config), `${JSON.stringify(info)}\n`);
+  const notifier = startNotifier(config, store, logger, url);
   // Apps first: a recovered job that deploys a supervised repo then stops the app it started.
   await apps.boot(store);
   await worker.recover();
@@ -79,6 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // leaves them running, and the next start replaces them (Apps.boot).
       await apps.stopAll();
       metrics.close();
+      await notifier.stop();
       store.close();
       try {
         const current = JSON.parse(readFileSync(serverInfoPath(config), 'utf8')) as ServerInfo;
