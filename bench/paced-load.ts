@@ -24,8 +24,10 @@ export interface LoadRecord {
   samples: Sample[];
   /** Connection errors by message. */
   errors: Record<string, number>;
-  /** Slots skipped because MAX_IN_FLIGHT requests were open, or the sender fell behind by more than 100 ms. */
-  skipped: number;
+  /** Slots not sent because the sender fell behind by more than 100 ms (this process was not scheduled). */
+  late: number;
+  /** Slots not sent because MAX_IN_FLIGHT requests were open. */
+  full: number;
 }
 
 const MAX_IN_FLIGHT = 256;
@@ -66,7 +68,7 @@ export async function pacedLoad(url: string, o: { rate: number; maxMs: number; m
 async function child(url: string, rate: number, maxMs: number, maxRequests: number): Promise<void> {
   const pool = new Pool(new URL(url).origin, { connections: 32, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const path = new URL(url).pathname;
-  const record: LoadRecord = { samples: [], errors: {}, skipped: 0 };
+  const record: LoadRecord = { samples: [], errors: {}, late: 0, full: 0 };
   let stopped = false;
   process.stdin.on('end', () => (stopped = true));
   process.stdin.resume();
@@ -94,12 +96,12 @@ async function child(url: string, rate: number, maxMs: number, maxRequests: numb
     if (now() - due > 100) {
       // Fell behind (this process was not scheduled): skip the missed slots rather than burst.
       const missed = Math.floor((now() - due) / interval);
-      record.skipped += missed;
+      record.late += missed;
       due += missed * interval;
     }
     due += interval;
     if (inFlight.size >= MAX_IN_FLIGHT) {
-      record.skipped++;
+      record.full++;
       continue;
     }
     const p = one().finally(() => inFlight.delete(p));

@@ -12,7 +12,8 @@
 // process (serve, the runtime, the apps, the load) and temp dir goes at the end, even on failure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cpus, release, totalmem } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
@@ -79,6 +80,21 @@ async function runtimeStatus(dataDir: string): Promise<RuntimeStatus> {
   }
 }
 
+/** The runtime's open file descriptors, resident memory and instances, and the app processes running from the project's releases (Linux /proc): a leak across deploys shows here. */
+async function runtimeUse(p: Project): Promise<{ fds: number; rssMiB: number; instances: number; apps: number }> {
+  const st = await runtimeStatus(p.dataDir);
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${st.pid}/status`, 'utf8'))?.[1];
+  const apps = readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(APP) && readlinkSync(`/proc/${pid}/cwd`).startsWith(p.deployPath);
+    } catch {
+      return false; // gone meanwhile, or not ours to read
+    }
+  }).length;
+  return { fds: readdirSync(`/proc/${st.pid}/fd`).length, rssMiB: Number(rss) / 1024, instances: st.instances.length, apps };
+}
+
 /** Waits (bounded) until the runtime runs `n` instances: the retired one has drained and stopped. */
 async function settled(dataDir: string, n = 1): Promise<void> {
   const until = Date.now() + 30_000;
@@ -125,7 +141,8 @@ interface Counts {
   total: number;
   failed: number;
   non2xx: number;
-  skipped: number;
+  late: number;
+  full: number;
   rps: number;
   errors: string;
 }
@@ -134,7 +151,7 @@ function counts(r: LoadRecord): Counts {
   const s = r.samples;
   const span = s.length > 1 ? (s[s.length - 1]!.at - s[0]!.at) / 1000 : 0;
   const errors = Object.entries(r.errors).map(([m, n]) => `${n}× ${m}`).join('; ');
-  return { total: s.length, failed: s.filter((x) => x.status === 0).length, non2xx: s.filter((x) => x.status !== 0 && !ok(x)).length, skipped: r.skipped, rps: span ? s.length / span : 0, errors };
+  return { total: s.length, failed: s.filter((x) => x.status === 0).length, non2xx: s.filter((x) => x.status !== 0 && !ok(x)).length, late: r.late, full: r.full, rps: span ? s.length / span : 0, errors };
 }
 
 const inside = (x: Sample, ws: Deployed[]) => ws.some((w) => x.at >= w.from && x.at <= w.to);
@@ -164,6 +181,8 @@ interface UnderDeploys {
   during: ReturnType<typeof latency>;
   between: ReturnType<typeof latency>;
   down: number[];
+  /** Per deploy: requests sent in its window that failed or were not 2xx. */
+  lost: number[];
 }
 
 /** Load on `port` for IDLE_MS, then `n` deploys with IDLE_MS of load after each. */
@@ -187,6 +206,7 @@ async function deploysUnderLoad(s: Served, p: Project, port: number, n: number, 
     during: latency(r.samples.filter((x) => inside(x, ws))),
     between: latency(r.samples.filter((x) => !inside(x, ws))),
     down: downtimes(r, ws),
+    lost: ws.map((w) => r.samples.filter((x) => !ok(x) && x.at >= w.from && x.at <= w.to).length),
   };
 }
 
@@ -309,16 +329,24 @@ async function autopullRound(s: Served, p: Project, proxyPort: number, v: string
 }
 
 /** The hand-run way: in a working copy, git fetch + reset --hard, kill the app, start it again, wait until it answers. */
-async function handRound(wc: string, app: { proc: ChildProcess }, port: number, p: Project, v: string): Promise<number> {
+async function handRound(wc: string, app: { proc: ChildProcess }, port: number, p: Project, v: string) {
   p.pushCommit({ version: v, health: 'ok' });
   const t0 = now();
+  const marks: [string, number][] = [];
+  const mark = (name: string) => marks.push([name, now() - t0]);
   await run('git', ['fetch', '-q', 'origin'], { cwd: wc });
+  mark('git fetch done');
   await run('git', ['reset', '-q', '--hard', 'origin/main'], { cwd: wc });
+  mark('git reset --hard done');
   const exited = once(app.proc, 'exit');
   app.proc.kill('SIGTERM');
   await exited;
+  mark('old app exited');
   app.proc = startApp(wc, port);
-  return (await seen(port, v)) - t0;
+  mark('new app spawned');
+  const ms = (await seen(port, v)) - t0;
+  marks.push(['new version served on its port', ms]);
+  return { ms, marks };
 }
 
 function startApp(cwd: string, port: number): ChildProcess {
@@ -335,7 +363,7 @@ async function pushToLive(s: Served, p: Project, proxyPort: number) {
   cleanups.push(() => app.proc.exitCode === null && app.proc.signalCode === null && app.proc.kill('SIGKILL'));
   await servesVersion(port, /^version /, 10_000);
   const auto: Awaited<ReturnType<typeof autopullRound>>[] = [];
-  const hand: number[] = [];
+  const hand: Awaited<ReturnType<typeof handRound>>[] = [];
   for (let i = 1; i <= ROUNDS; i++) {
     auto.push(await autopullRound(s, p, proxyPort, `live${i}`));
     hand.push(await handRound(wc, app, port, p, `hand${i}`));
@@ -343,19 +371,23 @@ async function pushToLive(s: Served, p: Project, proxyPort: number) {
   return { auto, hand };
 }
 
-/** The median of each mark (ms after the POST) over the rounds, in the order of the first round. */
+/** The median of each mark (ms after the start) over the rounds, earliest first; for a step's "done", the median time it took. */
 function timeline(rounds: { marks: [string, number][] }[]): string[] {
-  const names = rounds[0]!.marks.map(([n]) => n);
-  return names.map((n) => {
-    const vals = rounds.map((r) => r.marks.find(([m]) => m === n)?.[1]).filter((x): x is number => x !== undefined);
-    return `| ${n} | ${ms0(median(vals))} | ${ms0(Math.min(...vals))} – ${ms0(Math.max(...vals))} |`;
+  const at = (r: { marks: [string, number][] }, n: string) => r.marks.find(([m]) => m === n)?.[1];
+  const rows = rounds[0]!.marks.map(([n]) => {
+    const vals = rounds.map((r) => at(r, n)).filter((x): x is number => x !== undefined);
+    const step = n.endsWith(' done') ? n.slice(0, -' done'.length) : null;
+    const took = step ? rounds.map((r) => (at(r, n) ?? NaN) - (at(r, `${step} started`) ?? NaN)).filter(Number.isFinite) : [];
+    return { n, med: median(vals), row: `| ${n} | ${ms0(median(vals))} | ${ms0(Math.min(...vals))} – ${ms0(Math.max(...vals))} | ${took.length ? ms0(median(took)) : ''} |` };
   });
+  return rows.sort((a, b) => a.med - b.med).map((r) => r.row);
 }
 
 // ---- the run ----
 
 async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
+  const loadStart = loadavg()[0]!;
   const proxyPort = await freePort();
   const p = project({ proxy: proxyPort });
   let s = await serve(p.configFile, t);
@@ -366,8 +398,10 @@ async function main(): Promise<void> {
   console.error('5. proxy overhead');
   const cost = await overhead(p, proxyPort);
   console.error(`1. ${DEPLOYS} deploys behind the proxy under load`);
+  const useBefore = await runtimeUse(p);
   const proxied = await deploysUnderLoad(s, p, proxyPort, DEPLOYS, 'p');
   await settled(p.dataDir);
+  const useAfter = await runtimeUse(p);
 
   console.error(`2. ${PORT_DEPLOYS} deploys with port (stop, then start) under load`);
   const appPort = await freePort();
@@ -389,27 +423,28 @@ async function main(): Promise<void> {
   const ptl = await pushToLive(s, p, proxyPort);
 
   const cpu = cpus();
-  const lc = (name: string, c: Counts) => `| ${name} | ${c.total} | ${c.failed} | ${c.non2xx} | ${c.skipped} | ${f1(c.rps)} |`;
+  const lc = (name: string, c: Counts) => `| ${name} | ${c.total} | ${c.failed} | ${c.non2xx} | ${c.late} / ${c.full} | ${f1(c.rps)} |`;
   const autoMed = median(ptl.auto.map((r) => r.ms));
-  const handMed = median(ptl.hand);
+  const handMs = ptl.hand.map((r) => r.ms);
+  const handMed = median(handMs);
   const lines = [
     '# Zero-downtime benchmark (`deploy.proxy`)',
     '',
     `Run with \`node --import tsx bench/zero-downtime.ts\` (after \`npm run build\`; part of \`npm run bench\`) on ${date}:`,
     `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}.`,
-    'Every figure below comes from that one run; every ratio is against a baseline measured in it.',
+    `Every figure below comes from that one run; every ratio is against a baseline measured in it. The machine is shared: its 1-minute load average was ${f2(loadStart)} at the start and ${f2(loadavg()[0]!)} at the end, so latencies (p99 most) and times carry noise.`,
     '',
     `The app is the test fixture (test/fixtures/app/server.mjs: a node HTTP server answering \`version N release DIR\`),`,
     'deployed by a real `autopull serve` from signed GitHub push deliveries (each deploy a new commit; the bench waits',
     'for each job to end). Repo settings: ' + Object.entries(SETTINGS).map(([k, v]) => `\`${k}: ${v}\``).join(', ') + '.',
     `Load: GET / at a steady ${RATE} req/s (paced, open loop: a slow answer does not slow the pace) on kept-alive`,
     'connections (one undici Pool, up to 32), from its own process; a *failed* request is a connection error, *non-2xx* an',
-    `answer other than 2xx, *skipped* a slot not sent (the load process fell 100 ms behind, or 256 were open). ${IDLE_MS} ms of load`,
+    `answer other than 2xx, *not sent* a paced slot skipped because the load process fell over 100 ms behind (late; the machine was busy) or 256 requests were open (full). ${IDLE_MS} ms of load`,
     'before the first deploy and after each: "between deploys". "During a deploy" is from the delivery POST to the job\'s end.',
     '',
     '## Deploys under load',
     '',
-    '| scenario | requests | failed | non-2xx | skipped | req/s sent |',
+    '| scenario | requests | failed | non-2xx | not sent: late / full | req/s sent |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     lc(`1. behind the proxy: ${proxied.deploys} deploys in ${f1(proxied.seconds)} s`, proxied.load),
     lc(`2. \`port\` (stop, then start; no proxy): ${portMode.deploys} deploys in ${f1(portMode.seconds)} s`, portMode.load),
@@ -426,7 +461,10 @@ async function main(): Promise<void> {
     `| during deploys | ${f2(proxied.during.p50)} ms | ${f2(proxied.during.p99)} ms | ${proxied.during.n} | ${f2(portMode.during.p50)} ms | ${f2(portMode.during.p99)} ms | ${portMode.during.n} |`,
     `| during / between | ${f2(proxied.during.p50 / proxied.between.p50)}x | ${f2(proxied.during.p99 / proxied.between.p99)}x | | ${f2(portMode.during.p50 / portMode.between.p50)}x | ${f2(portMode.during.p99 / portMode.between.p99)}x | |`,
     '',
+    `Requests lost (failed or non-2xx) per deploy: \`port\` median ${median(portMode.lost)}, max ${Math.max(...portMode.lost)}; behind the proxy median ${median(proxied.lost)}, max ${Math.max(...proxied.lost)}.`,
     `Downtime per deploy (from the first failed request to the first answered one sent after the last failure), \`port\`: median ${ms0(median(portMode.down))}, max ${ms0(Math.max(...portMode.down))}, ${portMode.down.filter((d) => d > 0).length} of ${portMode.deploys} deploys; behind the proxy: median ${ms0(median(proxied.down))}, max ${ms0(Math.max(...proxied.down))}, ${proxied.down.filter((d) => d > 0).length} of ${proxied.deploys} deploys.`,
+    '',
+    `The runtime (proxy and app supervisor) before and after the ${proxied.deploys} deploys of 1, once the last old instance had stopped: ${useBefore.fds} → ${useAfter.fds} open file descriptors, ${f1(useBefore.rssMiB)} → ${f1(useAfter.rssMiB)} MiB resident, ${useBefore.instances} → ${useAfter.instances} instance(s), ${useBefore.apps} → ${useAfter.apps} app process(es) running from the releases.`,
     '',
     '## Proxy overhead (5)',
     '',
@@ -453,15 +491,21 @@ async function main(): Promise<void> {
     '| way | median | min | max |',
     '| --- | ---: | ---: | ---: |',
     `| autopull, behind the proxy | ${ms0(autoMed)} | ${ms0(Math.min(...ptl.auto.map((r) => r.ms)))} | ${ms0(Math.max(...ptl.auto.map((r) => r.ms)))} |`,
-    `| hand-run fetch + reset + restart | ${ms0(handMed)} | ${ms0(Math.min(...ptl.hand))} | ${ms0(Math.max(...ptl.hand))} |`,
+    `| hand-run fetch + reset + restart | ${ms0(handMed)} | ${ms0(Math.min(...handMs))} | ${ms0(Math.max(...handMs))} |`,
     `| autopull / hand-run | ${f2(autoMed / handMed)}x | | |`,
     '',
     'Where autopull\'s time goes (ms after the delivery POST; median over the rounds, then min – max; from the job\'s',
     'record and its log lines, whose times are wall clock to the millisecond):',
     '',
-    '| mark | median | range |',
-    '| --- | ---: | ---: |',
+    '| mark | median | range | the step took (median) |',
+    '| --- | ---: | ---: | ---: |',
     ...timeline(ptl.auto),
+    '',
+    'The hand-run script\'s time, the same way (ms after it starts):',
+    '',
+    '| mark | median | range | |',
+    '| --- | ---: | ---: | ---: |',
+    ...timeline(ptl.hand),
     '',
   ];
   writeReport('BENCHMARKS-zero-downtime.md', lines);
