@@ -3,7 +3,8 @@
 // answer does not slow the pace), bounded by `maxMs`, `maxRequests` and MAX_IN_FLIGHT. Every
 // request is recorded: when it was sent (ms since the epoch, comparable across processes),
 // its latency, its status (0: a connection error) and the body's "version N" (the fixture
-// app's answer). `stop()` ends the sending, waits for what is in flight and returns it all.
+// app's answer). `stop()` ends the sending, waits for what is in flight and returns it all,
+// in the order sent.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,10 @@ export async function pacedLoad(url: string, o: { rate: number; maxMs: number; m
       clearTimeout(timer);
       const json = out.slice('started\n'.length);
       if (!json) throw new Error('the paced load ended without a report');
-      return JSON.parse(json) as LoadRecord;
+      const record = JSON.parse(json) as LoadRecord;
+      // Recorded as answered; in the order sent, for the figures.
+      record.samples.sort((a, b) => a.at - b.at);
+      return record;
     },
   };
 }
