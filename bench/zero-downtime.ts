@@ -9,8 +9,9 @@
 //  5. the proxy's cost: the same app straight on its own port vs through the proxy;
 //  6. push-to-live through the proxy vs a hand-run fetch + reset + restart.
 // Writes docs/BENCHMARKS-zero-downtime.md. For a quicker look (not for the report): BENCH_ZD_DEPLOYS,
-// BENCH_ZD_PORT_DEPLOYS, BENCH_ZD_ROUNDS set the counts; BENCH_ZD_LOG=1 prints one push-to-live job's log. Every loop is bounded in count and time; every
-// process (serve, the runtime, the apps, the load) and temp dir goes at the end, even on failure.
+// BENCH_ZD_PORT_DEPLOYS, BENCH_ZD_ROUNDS set the counts; BENCH_ZD_LOG=1 prints one push-to-live
+// job's log. Every loop is bounded in count and time; every process (serve, the runtime, the
+// apps, the load) and temp dir goes at the end, even on failure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
