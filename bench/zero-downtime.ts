@@ -36,7 +36,7 @@ import { runBench, writeReport } from './report.js';
 const RATE = 200;
 const DEPLOYS = Number(process.env.BENCH_ZD_DEPLOYS ?? 20);
 const PORT_DEPLOYS = Number(process.env.BENCH_ZD_PORT_DEPLOYS ?? DEPLOYS);
-const ROUNDS = Number(process.env.BENCH_ZD_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ZD_ROUNDS ?? 9);
 /** Load before the first deploy and between deploys: the "between deploys" latencies. */
 const IDLE_MS = 1000;
 const LOAD_MAX_MS = 10 * 60_000;
