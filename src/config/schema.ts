@@ -83,7 +83,7 @@ const healthSchema = z
   .strictObject({
     url: nonEmpty.meta({ description: 'path on the app port (/healthz) or an absolute http(s) URL' }),
     timeout: duration('how long a new release may take to become healthy').default(30_000),
-    interval: duration('time between health probes').default(1000),
+    interval: duration('time between health probes (the wait for a new release starts at 10 ms and backs off to this)').default(1000),
   })
   .meta({ description: 'HTTP GET that must answer 2xx' });
 
