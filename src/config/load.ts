@@ -8,6 +8,7 @@ import { validateConfig } from './validate.js';
 import { secretEnvNames } from './secret-env.js';
 import { hideFromChildren } from '../lib/child-env.js';
 import { urlSecrets } from '../lib/redact.js';
+import { readTlsFiles, type TlsFiles } from './tls-files.js';
 
 /** A repo as the rest of autopull sees it: validated, secret read, paths absolute. */
 export interface RepoConfig extends Omit<RawRepo, 'deploy' | 'secret' | 'secret_file'> {
@@ -24,6 +25,8 @@ export interface Config extends Omit<RawConfig, 'repos' | 'listen'> {
   repos: Map<RepoName, RepoConfig>;
   /** Environment variables that feed this config's secrets (config/secret-env.ts): no command sees them. */
   secretEnv: readonly string[];
+  /** `tls:`'s certificate and key, read (and checked to be a pair) when the config was loaded. */
+  tlsFiles?: TlsFiles;
 }
 
 /** The config file a command uses: `-c FILE`, else $AUTOPULL_CONFIG, else ./autopull.yml. */
@@ -83,6 +86,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     }
     repos.set(name as RepoName, repo);
   }
+  const tls = raw.tls ? readTlsFiles({ cert: abs(raw.tls.cert), key: abs(raw.tls.key) }) : null;
+  if (tls && 'problems' in tls) problems.push(...tls.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: Config = {
     ...raw,
@@ -93,6 +98,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     secretEnv: secretEnvNames(validated.envUses, raw),
   };
   if (raw.tls) config.tls = { cert: abs(raw.tls.cert), key: abs(raw.tls.key) };
+  if (tls && 'files' in tls) config.tlsFiles = tls.files;
   // From here on, no process this one starts sees these (lib/child-env.ts).
   hideFromChildren(config.secretEnv, secretValues(config));
   return config;

@@ -107,7 +107,6 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
     }
   }
   const raw = value as Record<string, unknown>;
-  if (raw.tls !== undefined) problems.push('tls: not supported yet by this version; put autopull behind a TLS-terminating proxy (trust_proxy: true)');
   if (Array.isArray(raw.trust_proxy)) {
     raw.trust_proxy.forEach((c: unknown, i) => {
       if (typeof c === 'string' && !validCidr(c)) problems.push(`trust_proxy[${i}]: "${c}" is not an IP address or CIDR block`);

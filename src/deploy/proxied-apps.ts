@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
 import type { Config, RepoConfig } from '../config/load.js';
+import { ConfigRef } from '../config/config-ref.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { ensureRuntime, type RuntimeClient } from '../runtime/client.js';
@@ -20,13 +21,20 @@ export class ProxiedApps {
   private client: RuntimeClient | null = null;
   private connecting: Promise<RuntimeClient> | null = null;
   private readonly exitWaiters = new Set<(e: RuntimeEvent) => void>();
+  private readonly ref: ConfigRef;
 
   constructor(
-    private readonly config: Config,
+    config: Config | ConfigRef,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.ref = ConfigRef.of(config);
+  }
 
-  /** The repos this serve runs behind the proxy. */
+  private get config(): Config {
+    return this.ref.current;
+  }
+
+  /** The repos this serve runs behind the proxy (in the config in force now). */
   repos(): RepoConfig[] {
     return [...this.config.repos.values()].filter((r) => r.deploy?.start && r.deploy.proxy);
   }
@@ -106,10 +114,11 @@ export class ProxiedApps {
    * At start-up: each proxied repo's listener; when its proxy routes to a running instance,
    * that one serves on (a restart of serve re-attaches); else `current` is started, given
    * until its health check passes (or health.timeout), and routed. Instances no proxy routes
-   * to are what an interrupted job left: they are stopped (the job runs again).
+   * to are what an interrupted job left: they are stopped (the job runs again). `only`: just
+   * these repos (the ones a reload added).
    */
-  async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv): Promise<void> {
-    for (const repo of this.repos()) {
+  async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv, only?: readonly string[]): Promise<void> {
+    for (const repo of this.repos().filter((r) => only === undefined || only.includes(r.name))) {
       const log = this.logger.child({ repo: repo.name });
       try {
         await this.listen(repo);
