@@ -197,7 +197,7 @@ export class Worker {
         (held) => {
           if (!held) ac.abort(new LeaseLostError(`job ${job.id} was taken over by another process (its lease ran out)`));
         },
-        (err: unknown) => this.logger.warn({ job: job.id }, `lease renewal failed: ${errorMessage(err)}`),
+        (err: unknown) => this.logger.warn({ job: job.id, repo: job.repo }, `lease renewal failed: ${errorMessage(err)}`),
       );
     }, Math.max(10, Math.floor(leaseMs / 3)));
     timer.unref();
