@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { runCli } from '../helpers/cli.js';
-import { alive, startDaemon } from '../helpers/daemon.js';
+import { alive, startDaemon, waitForLine } from '../helpers/daemon.js';
 
 test('serve --daemon returns once it listens, in a session of its own, with its pid in the pid file; a second start is refused naming the pid; stop removes both', async (t) => {
   const p = makeProject(t);
@@ -62,12 +62,14 @@ test('a pid file left by a dead autopull, or naming a process that is not autopu
   const pidFile = join(p.dir, 'custom.pid');
   // This test process is alive, and it is not an autopull server.
   writeFileSync(pidFile, `${process.pid}\n`);
-  const d = await startDaemon(p.configFile, t, ['--pid-file', pidFile, '--log-file', join(p.dir, 'custom.log')]);
+  const d = await startDaemon(p.configFile, t, ['--pid-file', pidFile, '--log-file', join(p.dir, 'custom.log'), '--log-level', 'warn']);
   assert.equal(readFileSync(pidFile, 'utf8'), `${d.pid}\n`);
-  assert.ok(existsSync(join(p.dir, 'custom.log')));
   const stopped = await d.stop();
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(!existsSync(pidFile));
+  const lines = readFileSync(join(p.dir, 'custom.log'), 'utf8').trim().split('\n').filter(Boolean);
+  assert.ok(existsSync(join(p.dir, 'custom.log')), 'the log goes to --log-file');
+  assert.ok(lines.every((l) => (JSON.parse(l) as { level: number }).level >= 40), '--log-level warn leaves out info lines');
 
   // The pid of a process that has ended (as after a kill -9 of autopull).
   const dead = spawnSync('true').pid;
@@ -81,4 +83,20 @@ test('serve refuses a log level it does not know (exit 2)', async () => {
   const res = await runCli(['serve', '--daemon', '--log-level', 'loud', '-c', '/nonexistent.yml']);
   assert.equal(res.code, 2);
   assert.match(res.stderr, /--log-level must be one of .* not "loud"/);
+});
+
+test('SIGUSR2 reopens the log file: after logrotate moved it, new lines go to a new file of that name', async (t) => {
+  const p = makeProject(t);
+  const d = await startDaemon(p.configFile, t);
+  const rotated = `${d.logFile}.1`;
+  renameSync(d.logFile, rotated);
+  process.kill(d.pid, 'SIGUSR2');
+  await waitForLine(d.logFile, /"msg":"log file reopened \(SIGUSR2\)/);
+  process.kill(d.pid, 'SIGHUP');
+  await waitForLine(d.logFile, /config reloaded \(SIGHUP\)/);
+  const old = readFileSync(rotated, 'utf8');
+  assert.match(old, /listening on/);
+  assert.doesNotMatch(old, /reopened|config reloaded/, 'nothing more goes to the moved file');
+  assert.equal((statSync(d.logFile).mode & 0o777).toString(8), '600', 'the new log file is owner-only');
+  assert.equal((await d.stop()).code, 0);
 });
