@@ -3,7 +3,7 @@
  * files import each other, not even for types (tsPreCompilationDeps counts `import type`).
  * `npm run lint:deps` checks it; `npm test` runs that first.
  */
-const LAYERS = ['cli', 'demo', 'daemon', 'http', 'runner', 'webhooks', 'deploy', 'mirror', 'vcs', 'runtime', 'store', 'config', 'lib'];
+const LAYERS = ['cli', 'demo', 'daemon', 'http', 'metrics', 'runner', 'notify', 'webhooks', 'deploy', 'mirror', 'vcs', 'runtime', 'proxy', 'store', 'config', 'lib'];
 
 const upward = LAYERS.slice(1).map((layer, i) => ({
   name: `layer-${layer}`,

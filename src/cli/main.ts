@@ -13,6 +13,8 @@ import { demoCommand } from './commands/demo.js';
 import { systemdCommand } from './commands/systemd.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { stopCommand } from './commands/stop.js';
+import { jobsCommand } from './commands/jobs.js';
+import { releasesCommand, unmarkCommand } from './commands/releases.js';
 
 /** The one place that maps errors to exit codes: 0 ok, 1 failure, 2 usage. */
 export function program(): Command {
@@ -34,7 +36,9 @@ export function program(): Command {
     .option('--pid-file <file>', 'pid file (default: data_dir/autopull.pid)')
     .option('--all', 'also stop the runtime: the proxies and the apps behind them')
     .action((o) => stopCommand(o));
-  withConfig(p.command('check').description('validate the config and print every problem')).action((o) => checkCommand(o));
+  withConfig(p.command('check').description('validate the config and print every problem'))
+    .option('--deep', 'also check the machine: remotes answer, deploy paths are writable, shared files exist, ports are free')
+    .action((o) => checkCommand(o));
   p.command('init')
     .description('write a commented starter config')
     .argument('[file]', 'where to write it', 'autopull.yml')
@@ -59,6 +63,20 @@ export function program(): Command {
     .argument('[repo]')
     .option('--json', 'machine-readable output')
     .action((repo: string | undefined, o) => statusCommand(repo, o));
+  withConfig(p.command('jobs').description('job history, newest first'))
+    .argument('[repo]')
+    .option('--state <states>', 'only jobs in these states, with commas (queued, running, succeeded, failed, skipped, interrupted, ignored)')
+    .option('--limit <n>', 'at most this many jobs (1-1000)', '50')
+    .option('--json', 'machine-readable output')
+    .action((repo: string | undefined, o) => jobsCommand(repo, o));
+  withConfig(p.command('releases').description("a repo's releases (live, good, failed) and the commits marked bad"))
+    .argument('<repo>')
+    .option('--json', 'machine-readable output')
+    .action((repo: string, o) => releasesCommand(repo, o));
+  withConfig(p.command('unmark').description("clear a commit's bad mark, without deploying it"))
+    .argument('<repo>')
+    .argument('<sha>', 'the commit, or a unique prefix of at least 7 hex digits')
+    .action((repo: string, sha: string, o) => unmarkCommand(repo, sha, o));
   withConfig(p.command('logs').description("print a job's log (follows while it runs)"))
     .argument('<job>')
     .option('--no-follow', 'print what is there and return')

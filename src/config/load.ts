@@ -5,10 +5,20 @@ import { ConfigError } from '../lib/errors.js';
 import type { RepoName } from '../lib/ids.js';
 import type { ProviderId, RawConfig, RawDeploy, RawRepo } from './schema.js';
 import { validateConfig } from './validate.js';
+import { yamlProblem } from './yaml-error.js';
 import { secretEnvNames } from './secret-env.js';
 import { hideFromChildren } from '../lib/child-env.js';
 import { urlSecrets } from '../lib/redact.js';
 import { readTlsFiles, type TlsFiles } from './tls-files.js';
+import { envWithoutSecrets, isUnsetSecret } from './without-secrets.js';
+
+export interface LoadOptions {
+  /**
+   * For commands that only read: a secret whose `${VAR}` is unset is left out (a repo's
+   * secret null, no auth_token) instead of an error (config/without-secrets.ts).
+   */
+  withoutSecrets?: boolean;
+}
 
 /** A repo as the rest of autopull sees it: validated, secret read, paths absolute. */
 export interface RepoConfig extends Omit<RawRepo, 'deploy' | 'secret' | 'secret_file'> {
@@ -40,20 +50,21 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2]) as string, port: Number(m[3]) };
 }
 
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   if (!existsSync(file)) {
     throw new ConfigError(file, [`file not found (create one with: autopull init ${file})`]);
   }
   const text = readFileSync(file, 'utf8');
-  return parseConfigText(text, file, env);
+  return parseConfigText(text, file, env, opts);
 }
 
-export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(file, doc.errors.map((e) => yamlProblem(e, text)));
   }
-  const validated = validateConfig(doc.toJS(), env);
+  const input: unknown = doc.toJS();
+  const validated = validateConfig(input, opts.withoutSecrets ? envWithoutSecrets(input, env) : env);
   if (!validated.ok) throw new ConfigError(file, validated.problems);
   const raw = validated.config;
   const base = dirname(file);
@@ -62,7 +73,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 
   const repos = new Map<RepoName, RepoConfig>();
   for (const [name, r] of Object.entries(raw.repos)) {
-    let secret = r.secret ?? null;
+    let secret = r.secret === undefined || isUnsetSecret(r.secret) ? null : r.secret;
     if (r.secret_file !== undefined) {
       const path = abs(r.secret_file);
       try {
@@ -87,7 +98,8 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     repos.set(name as RepoName, repo);
   }
   const tls = raw.tls ? readTlsFiles({ cert: abs(raw.tls.cert), key: abs(raw.tls.key) }) : null;
-  if (tls && 'problems' in tls) problems.push(...tls.problems);
+  // Commands that only read never speak HTTPS: an unreadable key is not theirs to refuse.
+  if (tls && 'problems' in tls && !opts.withoutSecrets) problems.push(...tls.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: Config = {
     ...raw,
@@ -97,6 +109,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     repos,
     secretEnv: secretEnvNames(validated.envUses, raw),
   };
+  if (isUnsetSecret(config.auth_token)) delete config.auth_token;
   if (raw.tls) config.tls = { cert: abs(raw.tls.cert), key: abs(raw.tls.key) };
   if (tls && 'files' in tls) config.tlsFiles = tls.files;
   // From here on, no process this one starts sees these (lib/child-env.ts).
@@ -105,11 +118,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 }
 
 /** The secret values themselves: a variable holding one under another name is hidden too. */
-function secretValues(config: Config): string[] {
-  const out: string[] = [];
+function secretValues(config: Config): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
   if (config.auth_token) out.push(config.auth_token);
+  for (const n of config.notify ?? []) out.push(n.url, n.secret);
   for (const r of config.repos.values()) {
     if (r.secret) out.push(r.secret);
+    for (const n of r.notify ?? []) out.push(n.url, n.secret);
     out.push(...urlSecrets(r.url), ...(r.mirror ?? []).flatMap((m) => urlSecrets(m.url)));
   }
   return out;

@@ -49,7 +49,12 @@ const size = z
   .meta({ description: 'a size in bytes, or with a unit: 512KiB, 5MiB' });
 
 const nonEmpty = z.string().min(1, 'must not be empty');
-const stringList = z.union([nonEmpty, z.array(nonEmpty)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+/** A list that also takes one value alone: `branches: main` is `branches: [main]`. */
+function listOf<T extends z.ZodType>(item: T) {
+  return z.union([item, z.array(item)]).transform((v): z.output<T>[] => (Array.isArray(v) ? v : [v]));
+}
+const stringList = listOf(nonEmpty);
 
 export const listenSchema = z
   .string()
@@ -85,7 +90,7 @@ const healthSchema = z
 export const deploySchema = z.strictObject({
   path: nonEmpty.meta({ description: 'folder holding releases/, current and shared/' }),
   build: stringList.default([]).meta({ description: 'shell commands run in the new release directory' }),
-  shared: z.array(sharedEntry).default([]).meta({ description: 'files (and folders, with a trailing /) linked from shared/ into every release' }),
+  shared: listOf(sharedEntry).default([]).meta({ description: 'files (and folders, with a trailing /) linked from shared/ into every release' }),
   start: nonEmpty.optional().meta({ description: 'command that autopull runs and supervises in the release directory' }),
   restart: nonEmpty.optional().meta({ description: 'external command run after the switch (systemctl restart ...)' }),
   port: z.number().int().min(1).max(65535).optional().meta({ description: 'PORT given to a supervised app' }),
@@ -102,20 +107,35 @@ export const deploySchema = z.strictObject({
 
 const mirrorSchema = z.strictObject({
   url: nonEmpty.meta({ description: 'git remote to push to; may hold {owner} and {name}, filled from ?owner=&name= on the hook URL' }),
-  refs: z.array(nonEmpty).default(['refs/heads/*', 'refs/tags/*']).meta({ description: 'ref globs to push (and to prune)' }),
+  refs: stringList.default(['refs/heads/*', 'refs/tags/*']).meta({ description: 'ref globs to push (and to prune)' }),
   prune: z.boolean().default(true).meta({ description: 'delete refs deleted at the source' }),
   force: z.boolean().default(true).meta({ description: 'follow the source when a ref diverged; with false a diverged ref is reported and the others still go through' }),
   ssh_key: nonEmpty.optional().meta({ description: "SSH private key for this target (default: the repo's ssh_key)" }),
   token_env: nonEmpty.optional().meta({ description: 'environment variable holding an HTTPS token' }),
-  allow_targets: z.array(nonEmpty).optional().meta({ description: 'globs a url filled from {owner}/{name} must match' }),
+  allow_targets: stringList.optional().meta({ description: 'globs a url filled from {owner}/{name} must match' }),
   default_branch: nonEmpty.optional().meta({ description: "Mercurial sources: the git branch hg's default branch becomes (default main)" }),
 });
 export type MirrorTarget = z.output<typeof mirrorSchema>;
 
-const notifySchema = z.strictObject({
-  url: nonEmpty,
-  on: z.array(z.enum(['success', 'failure', 'all'])).default(['all']),
-});
+/** What a notification can be about (`on:`); `all` stands for every one. */
+export const NOTIFY_EVENTS = ['success', 'failure', 'recovery', 'mirror_failure', 'mirror_recovery'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+const notifySchema = z
+  .strictObject({
+    url: nonEmpty
+      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http(s) URL, like https://hooks.example.com/deploys')
+      .meta({ description: 'http(s) URL that receives a POST per message; never taken from a payload' }),
+    on: listOf(z.enum([...NOTIFY_EVENTS, 'all']))
+      .default(['all'])
+      .meta({ description: 'events to send: success (a release went live), failure (the first failure after a success), recovery, mirror_failure, mirror_recovery; all (default)' }),
+    format: z.enum(['json', 'slack']).default('json').meta({ description: 'json: the job summary; slack: a Slack-compatible {text, blocks} message' }),
+    secret: nonEmpty.optional().meta({ description: 'signs each message with Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature); whsec_<base64> or any string' }),
+    timeout: duration('time one attempt may take').default(10_000),
+    retries: z.number().int().min(0).max(10).default(3).meta({ description: 'attempts after the first, with backoff (1s, 2s, 4s, ...)' }),
+  })
+  .meta({ description: 'a receiver of notifications about finished jobs' });
+export type NotifyTarget = z.output<typeof notifySchema>;
 
 export const repoSchema = z.strictObject({
   url: nonEmpty.meta({ description: 'where autopull fetches from; never taken from a payload' }),
@@ -123,10 +143,10 @@ export const repoSchema = z.strictObject({
   secret: nonEmpty.optional().meta({ description: 'HMAC key or token, as the sender needs' }),
   secret_file: nonEmpty.optional().meta({ description: 'file holding the secret (instead of secret)' }),
   insecure: z.boolean().default(false).meta({ description: 'accept deliveries without a secret' }),
-  providers: z.array(z.enum(PROVIDER_IDS)).optional().meta({ description: 'accept only these senders' }),
-  allow_ips: z.array(nonEmpty).optional().meta({ description: 'CIDR allow-list for deliveries' }),
-  branches: z.array(nonEmpty).default(['main']),
-  tags: z.array(nonEmpty).default([]),
+  providers: listOf(z.enum(PROVIDER_IDS)).optional().meta({ description: 'accept only these senders' }),
+  allow_ips: stringList.optional().meta({ description: 'CIDR allow-list for deliveries' }),
+  branches: stringList.default(['main']).meta({ description: 'refs that trigger a deploy (globs allowed)' }),
+  tags: stringList.default([]).meta({ description: "tags that trigger a deploy (globs allowed: 'v*')" }),
   poll: duration('also check the remote on this interval').optional(),
   ssh_key: nonEmpty.optional(),
   deploy: deploySchema.optional(),
@@ -203,13 +223,18 @@ export const configSchema = z
     data_dir: nonEmpty.default('./.autopull'),
     auth_token: z.string().min(16, 'must be at least 16 characters').optional(),
     trust_proxy: z
-      .union([z.boolean(), z.array(nonEmpty)])
+      .union([z.boolean(), stringList])
       .default(false)
       .meta({ description: 'whose X-Forwarded-For to believe: false (nobody), true (the nearest hop only: the client is the right-most entry), or the CIDR blocks of your proxies (the client is the right-most entry not in them)' }),
     body_limit: size.default(5 * 1024 * 1024),
     shutdown_grace: duration('at a stop (autopull stop, SIGTERM, SIGINT), how long a running job may go on before it is recorded interrupted and queued for the next start').default(300_000),
     retention: retentionSchema.prefault({}).meta({ description: 'how long deliveries and job logs are kept' }),
     limits: limitsSchema.prefault({}),
+    notify: z.array(notifySchema).optional().meta({ description: 'receivers notified about every repo (a repo\'s own notify: list adds to it)' }),
+    public_url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL, like https://deploy.example.com' })
+      .optional()
+      .meta({ description: 'where people reach this server (behind a proxy): links in notifications start with it (default: the listen address)' }),
     repos: z.record(z.string().regex(REPO_NAME_RE, 'repo names use a-z, 0-9, . _ - and start with a letter or digit'), repoSchema),
   })
   .meta({ title: 'autopull configuration' });
@@ -217,25 +242,6 @@ export const configSchema = z
 export type RawConfig = z.output<typeof configSchema>;
 export type RawRepo = z.output<typeof repoSchema>;
 export type RawDeploy = z.output<typeof deploySchema>;
-
-/** Every key the schema knows, for "did you mean" hints on unknown keys. */
-export const KNOWN_KEYS: readonly string[] = [
-  ...new Set([
-    ...Object.keys(configSchema.shape),
-    ...Object.keys(repoSchema.shape),
-    ...Object.keys(deploySchema.shape),
-    ...Object.keys(healthSchema.shape),
-    ...Object.keys(mirrorSchema.shape),
-    ...Object.keys(notifySchema.shape),
-    ...Object.keys(retentionSchema.shape),
-    'max_age',
-    'max_count',
-    'max_jobs',
-    ...Object.keys(limitsSchema.shape),
-    'cert',
-    'key',
-  ]),
-];
 
 export function jsonSchema(): Record<string, unknown> {
   return {

@@ -40,3 +40,22 @@ repos:
   // with credentials, and every variable of such a url is hidden.
   assert.deepEqual(c.secretEnv, ['BLOG_SECRET', 'GH_PASS', 'MIRROR_URL', 'ORG', 'OTHER_TOKEN', 'TOKEN']);
 });
+
+test('every variable in a notify url and a notify secret is hidden from commands: the url may be the credential', () => {
+  const env = { SLACK_URL: 'https://hooks.slack.com/services/T0/B0/xyzxyzxyz', HOOK_KEY: 'whsec_abcdefgh', HOOK_HOST: 'hooks.example.com' };
+  const c = parseConfigText(
+    `notify:
+  - { url: "\${SLACK_URL}", format: slack }
+repos:
+  blog:
+    url: https://github.com/acme/blog.git
+    insecure: true
+    deploy: { path: /srv/blog }
+    notify:
+      - { url: "https://\${HOOK_HOST}/deploys", secret: "\${HOOK_KEY}" }
+`,
+    '/etc/ap/autopull.yml',
+    env,
+  );
+  assert.deepEqual(c.secretEnv, ['HOOK_HOST', 'HOOK_KEY', 'SLACK_URL']);
+});

@@ -31,10 +31,10 @@ repos:
   const expected = [
     'repos.blog.secret: environment variable BLOG_SECRET is not set',
     'listen: must be host:port',
-    'data_dir: must be string, not 3',
+    'data_dir: must be text, not 3',
     'repos.blog.brnaches: unknown key (did you mean "branches"?)',
     'repos.blog.deploy.path: is required',
-    'repos.blog.deploy.keep: must be number, not "zero"',
+    'repos.blog.deploy.keep: must be a number, not "zero"',
     'repos.blog.deploy.timeout: "10x" is not a duration',
     'repos.Bad_Name: "Bad_Name" is not a valid name',
   ];
@@ -133,4 +133,61 @@ test('shared entries that leave the release are refused by check, each with its 
   );
   assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.shared[3]: "../../x" must stay inside the release')), problems.join('\n'));
   assert.ok(problems.some((p) => p.startsWith('repos.a.deploy.shared[4]: "/etc/passwd" must be relative to the release')), problems.join('\n'));
+});
+
+test('an unknown key gets a suggestion valid at its own level, or the level it belongs to', () => {
+  const deploy = { path: '/srv', tls: { cert: 'c', key: 'k' }, branches: ['main'], bulid: ['make'] };
+  const r = validateConfig({ repos: { blog: { url: 'https://x/y.git', insecure: true, deploy } }, secret: 'x' }, {});
+  const problems = r.ok ? [] : r.problems;
+  assert.deepEqual(problems.filter((p) => p.includes('unknown key')).sort(), [
+    'repos.blog.deploy.branches: unknown key here: branches belongs under repos.blog, not under repos.blog.deploy',
+    'repos.blog.deploy.bulid: unknown key (did you mean "build"?)',
+    'repos.blog.deploy.tls: unknown key here: tls belongs at the top level, not under repos.blog.deploy',
+    'secret: unknown key here: secret belongs under repos.NAME or in each entry of notify: or in each entry of repos.NAME.notify:, not at the top level',
+  ]);
+  const none = validateConfig({ repos: { blog: { url: 'https://x/y.git', insecure: true, deploy: { path: '/srv', zzzzzz: 1 } } } }, {});
+  assert.match(none.ok ? '' : (none.problems[0] ?? ''), /^repos\.blog\.deploy\.zzzzzz: unknown key \(the keys here are: path, build, shared, /);
+});
+
+test('a number out of range names the key, the value and the range allowed; an enum typo gets a suggestion', () => {
+  const r = validateConfig({ repos: { blog: { url: 'https://x/y.git', insecure: true, providers: ['githb'], deploy: { path: '/srv', keep: 0, port: 70000 } } } }, {});
+  const problems = r.ok ? [] : r.problems;
+  assert.ok(problems.includes('repos.blog.deploy.keep: 0 is too small: give a whole number from 1 to 1000 (releases kept for rollback)'), problems.join('\n'));
+  assert.ok(problems.includes('repos.blog.deploy.port: 70000 is too big: give a whole number from 1 to 65535 (PORT given to a supervised app)'), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('repos.blog.providers[0]: must be one of github, gitlab,') && p.endsWith('not "githb" (did you mean "github"?)')), problems.join('\n'));
+});
+
+test('one value where a list is expected is taken as a list of one; a mapping there is explained', () => {
+  const repo = { url: 'https://x/y.git', insecure: true, branches: 'main', tags: 'v*', providers: 'github', allow_ips: '10.0.0.0/8', deploy: { path: '/srv', build: 'make', shared: '.env' }, mirror: [{ url: 'y', refs: 'refs/heads/*' }] };
+  const r = validateConfig({ trust_proxy: '127.0.0.1/32', repos: { blog: repo } }, {});
+  assert.ok(r.ok, r.ok ? '' : r.problems.join('\n'));
+  const b = r.config.repos.blog;
+  assert.deepEqual([b?.branches, b?.tags, b?.providers, b?.allow_ips, b?.deploy?.build, b?.deploy?.shared, b?.mirror?.[0]?.refs, r.config.trust_proxy], [['main'], ['v*'], ['github'], ['10.0.0.0/8'], ['make'], ['.env'], ['refs/heads/*'], ['127.0.0.1/32']]);
+  const bad = validateConfig({ repos: { blog: { ...repo, branches: { main: true }, allow_ips: 'nowhere' } } }, {});
+  const problems = bad.ok ? [] : bad.problems;
+  assert.ok(problems.includes('repos.blog.branches: must be one value or a list of them (like [a, b]), not a mapping'), problems.join('\n'));
+  assert.ok(problems.includes('repos.blog.allow_ips: "nowhere" is not an IP address or CIDR block'), problems.join('\n'));
+});
+
+test('a YAML error shows its line and a caret under the column, with a hint', () => {
+  const text = 'repos:\n  blog:\n    url: https://x: y\n';
+  assert.throws(
+    () => parseConfigText(text, '/x.yml', {}),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.problems[0] === 'YAML line 3, column 10: Nested mappings are not allowed in compact mappings (a value holding ": " needs quotes, like url: "https://host:8080/x")\n    3 |     url: https://x: y\n      |          ^',
+  );
+});
+
+test('notify: takes receivers at the top and per repo, with defaults; a bad url or event is refused', () => {
+  const repo = { url: 'https://x/y.git', insecure: true, deploy: { path: '/srv' }, notify: [{ url: 'https://hooks.example.com/a', on: 'failure', format: 'slack' }] };
+  const r = validateConfig({ notify: [{ url: 'http://127.0.0.1:9/x', secret: 'whsec_abc' }], repos: { blog: repo } }, {});
+  assert.ok(r.ok, r.ok ? '' : r.problems.join('\n'));
+  assert.deepEqual(r.config.notify?.[0], { url: 'http://127.0.0.1:9/x', secret: 'whsec_abc', on: ['all'], format: 'json', timeout: 10_000, retries: 3 });
+  assert.deepEqual(r.config.repos.blog?.notify?.[0]?.on, ['failure']);
+  const bad = validateConfig({ notify: [{ url: 'ftp://x/y', on: ['failures'], retries: 50 }], repos: { blog: repo } }, {});
+  const problems = bad.ok ? [] : bad.problems;
+  assert.ok(problems.includes('notify[0].url: must be an http(s) URL, like https://hooks.example.com/deploys'), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('notify[0].on[0]: must be one of success, failure, recovery,') && p.includes('(did you mean "failure"?)')), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('notify[0].retries: 50 is too big: give a whole number from 0 to 10')), problems.join('\n'));
 });

@@ -1,87 +1,15 @@
 import { isIP } from 'node:net';
-import type { z } from 'zod';
-import { configSchema, KNOWN_KEYS, type RawConfig } from './schema.js';
+import { configSchema, type RawConfig } from './schema.js';
 import { substituteEnv, type EnvUse } from './env.js';
+import { describeIssue, formatPath } from './describe-issue.js';
+
+export { formatPath } from './describe-issue.js';
 
 /**
  * Pure validation: takes the parsed YAML value and the environment, returns the typed
  * config or every problem at once, each as `dotted.path: message`.
  */
 export type Validated = { ok: true; config: RawConfig; envUses: EnvUse[] } | { ok: false; problems: string[] };
-
-/** Keys in the SPEC that this version does not act on yet: refusing them beats ignoring them. */
-const NOT_YET: Record<string, string> = {
-  notify: 'notifications are not built yet',
-};
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
-  }
-  return out || '(top level)';
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = root;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length] as number;
-}
-
-export function didYouMean(key: string, known: readonly string[] = KNOWN_KEYS): string | null {
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = levenshtein(key.toLowerCase(), k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best !== null && bestD <= (key.length <= 3 ? 1 : 2) ? best : null;
-}
-
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
-  const at = valueAt(input, issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => {
-      const hint = didYouMean(k);
-      return `${formatPath([...issue.path, k])}: unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`;
-    });
-  }
-  let message = issue.message;
-  if (issue.code === 'invalid_type' && at === undefined) message = 'is required';
-  else if (issue.code === 'invalid_type') message = `must be ${issue.expected}, not ${describeValue(at)}`;
-  else if (issue.code === 'invalid_value' && 'values' in issue) message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${describeValue(at)}`;
-  else if (issue.code === 'invalid_key') message = `${JSON.stringify(issue.path.at(-1))} is not a valid name: ${issue.issues.map((i) => i.message).join('; ')}`;
-  return [`${formatPath(issue.path)}: ${message}`];
-}
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  return String(v);
-}
 
 export function validCidr(s: string): boolean {
   const [addr, bits, ...rest] = s.split('/');
@@ -91,6 +19,13 @@ export function validCidr(s: string): boolean {
   if (bits === undefined) return true;
   if (!/^\d{1,3}$/.test(bits)) return false;
   return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** The text entries of a list that may be written as one value alone, each with its path. */
+function listEntries(v: unknown, path: string): [string, string][] {
+  if (typeof v === 'string') return [[v, path]];
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((c: unknown, i): [string, string][] => (typeof c === 'string' ? [[c, `${path}[${i}]`]] : []));
 }
 
 export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validated {
@@ -107,10 +42,8 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
     }
   }
   const raw = value as Record<string, unknown>;
-  if (Array.isArray(raw.trust_proxy)) {
-    raw.trust_proxy.forEach((c: unknown, i) => {
-      if (typeof c === 'string' && !validCidr(c)) problems.push(`trust_proxy[${i}]: "${c}" is not an IP address or CIDR block`);
-    });
+  for (const [c, where] of listEntries(raw.trust_proxy, 'trust_proxy')) {
+    if (!validCidr(c)) problems.push(`${where}: "${c}" is not an IP address or CIDR block`);
   }
   const repos = (raw.repos ?? {}) as Record<string, Record<string, unknown> | null>;
   if (repos !== null && typeof repos === 'object') {
@@ -123,10 +56,8 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
       if (repo.secret !== undefined && repo.secret_file !== undefined) {
         problems.push(`${at}.secret_file: give secret or secret_file, not both`);
       }
-      if (Array.isArray(repo.allow_ips)) {
-        repo.allow_ips.forEach((c, i) => {
-          if (typeof c === 'string' && !validCidr(c)) problems.push(`${at}.allow_ips[${i}]: "${c}" is not an IP address or CIDR block`);
-        });
+      for (const [c, where] of listEntries(repo.allow_ips, `${at}.allow_ips`)) {
+        if (!validCidr(c)) problems.push(`${where}: "${c}" is not an IP address or CIDR block`);
       }
       if (Array.isArray(repo.mirror)) {
         repo.mirror.forEach((m: unknown, i) => {
@@ -137,11 +68,6 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
         });
       }
       const deploy = repo.deploy as Record<string, unknown> | undefined;
-      for (const [key, why] of Object.entries(NOT_YET)) {
-        const [first, second] = key.split('.') as [string, string | undefined];
-        const present = second === undefined ? repo[first] !== undefined : deploy !== null && typeof deploy === 'object' && deploy[second] !== undefined;
-        if (present) problems.push(`${at}.${key}: not supported yet by this version (${why})`);
-      }
       if (deploy !== null && typeof deploy === 'object' && deploy.start !== undefined && deploy.restart !== undefined) {
         problems.push(`${at}.deploy.restart: give start (autopull supervises the app) or restart (an external command), not both`);
       }

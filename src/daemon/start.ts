@@ -14,6 +14,8 @@ import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { buildApp, type AppDeps } from '../http/app.js';
+import { Metrics } from '../metrics/metrics.js';
+import { startNotifier } from '../notify/notifier.js';
 import { databasePath, formatUrl, localToken, serverInfoPath, type ServerInfo } from './paths.js';
 import { Reloader } from './reload.js';
 
@@ -47,8 +49,10 @@ export async function startServer(config: Config | ConfigRef, logger: Logger, op
   const apps = new Apps(ref, logger);
   const worker = new Worker(ref, store, logger, { apps });
   const token = localToken(first);
+  const metrics = new Metrics(ref, store, logger);
+  for (const repo of first.repos.values()) if (repo.deploy?.start) metrics.watchApp(repo.name, apps.get(repo));
   // Routes read deps.config on each request: after a reload they see the new one.
-  const deps: AppDeps = { get config() { return ref.current; }, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token] };
+  const deps: AppDeps = { get config() { return ref.current; }, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token], metrics };
   const app = await buildApp(deps, { https: first.tlsFiles });
   let url: string;
   try {
@@ -57,11 +61,17 @@ export async function startServer(config: Config | ConfigRef, logger: Logger, op
     const port = typeof address === 'object' && address ? address.port : first.listen.port;
     url = formatUrl(first.listen.host, port, first.tlsFiles !== undefined);
   } catch (err) {
+    metrics.close();
     store.close();
     throw err;
   }
   const info: ServerInfo = { pid: process.pid, url, started_at: new Date().toISOString(), version: VERSION };
   writeFileAtomic(serverInfoPath(first), `${JSON.stringify(info)}\n`);
+  const notifier = startNotifier(first, store, logger, url);
+  ref.on('change', (next, previous) => {
+    notifier.setConfig(next);
+    for (const repo of next.repos.values()) if (repo.deploy?.start && !previous.repos.get(repo.name)?.deploy?.start) metrics.watchApp(repo.name, apps.get(repo));
+  });
   // Apps first: a recovered job that deploys a supervised repo then stops the app it started.
   await apps.boot(store);
   await worker.recover();
@@ -92,6 +102,8 @@ export async function startServer(config: Config | ConfigRef, logger: Logger, op
       // A clean stop (SIGTERM, systemctl stop) stops the supervised apps too; a kill -9
       // leaves them running, and the next start replaces them (Apps.boot).
       await apps.stopAll();
+      metrics.close();
+      await notifier.stop();
       store.close();
       try {
         const current = JSON.parse(readFileSync(serverInfoPath(first), 'utf8')) as ServerInfo;

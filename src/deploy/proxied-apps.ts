@@ -22,6 +22,12 @@ export class ProxiedApps {
   private connecting: Promise<RuntimeClient> | null = null;
   private readonly exitWaiters = new Set<(e: RuntimeEvent) => void>();
   private readonly ref: ConfigRef;
+  /** Set by `boot`: how to start `current` again in a new runtime when the old one died. */
+  private appEnv: ((repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv) | null = null;
+  private detached = false;
+  /** The runtime said it is stopping on purpose: not revived until something needs it. */
+  private stoppedOnPurpose = false;
+  private revive: NodeJS.Timeout | undefined;
 
   constructor(
     config: Config | ConfigRef,
@@ -41,19 +47,38 @@ export class ProxiedApps {
 
   async conn(): Promise<RuntimeClient> {
     if (this.client && !this.client.closed) return this.client;
+    const lost = this.client !== null;
     this.connecting ??= ensureRuntime(this.config.data_dir)
-      .then((c) => {
+      .then(async (c) => {
         this.client = c;
+        this.stoppedOnPurpose = false;
         c.on('event', (e: RuntimeEvent) => {
+          if (e.event === 'stopping') this.stoppedOnPurpose = true;
           for (const w of [...this.exitWaiters]) w(e);
         });
-        c.on('close', () => this.logger.warn('the runtime connection closed; the next call reconnects (and starts a runtime when none runs)'));
+        c.on('close', () => this.lostRuntime());
+        // A new runtime after the old one died: it serves nothing yet.
+        if (lost && this.appEnv) await this.boot(this.appEnv);
         return c;
       })
       .finally(() => {
         this.connecting = null;
       });
     return this.connecting;
+  }
+
+  /** The runtime went away (it died, or was stopped): start a new one and `current` in it, soon. */
+  private lostRuntime(): void {
+    if (this.detached) return;
+    if (this.stoppedOnPurpose) {
+      this.logger.warn('the runtime was stopped: apps behind the proxy are down until the next deploy or start of serve');
+      return;
+    }
+    this.logger.warn('the runtime is gone; starting a new one and the current releases in it');
+    clearTimeout(this.revive);
+    this.revive = setTimeout(() => {
+      this.conn().catch((err: unknown) => this.logger.error(`could not start a new runtime: ${errorMessage(err)}`));
+    }, 500);
   }
 
   /** Calls `fn` with each runtime event until the returned function is called. */
@@ -118,12 +143,14 @@ export class ProxiedApps {
    * these repos (the ones a reload added).
    */
   async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv, only?: readonly string[]): Promise<void> {
+    this.appEnv = appEnv;
     for (const repo of this.repos().filter((r) => only === undefined || only.includes(r.name))) {
       const log = this.logger.child({ repo: repo.name });
       try {
         await this.listen(repo);
         const all = await this.instances(repo.name);
-        for (const i of all.filter((x) => !x.routed && x.state !== 'draining')) await this.stop(repo, i.id);
+        // Not routed: an interrupted job's new instance, or an old one it had not retired yet.
+        for (const i of all.filter((x) => !x.routed && x.state !== 'draining')) await this.retire(repo, i.id);
         const live = all.find((i) => i.routed && i.state !== 'crashed');
         if (live) {
           log.info({ instance: live.id, pid: live.pid }, `${repo.name}: serving on from releases/${live.release} (pid ${live.pid}, re-attached)`);
@@ -141,6 +168,7 @@ export class ProxiedApps {
           );
         }
         await this.route(repo, inst.id);
+        for (const dead of all.filter((i) => i.routed)) await this.retire(repo, dead.id);
       } catch (err) {
         log.error(`${repo.name}: could not start behind the proxy: ${errorMessage(err)}`);
       }
@@ -149,11 +177,15 @@ export class ProxiedApps {
 
   /** Closes the connection; the runtime, its proxies and apps run on. */
   detach(): void {
+    this.detached = true;
+    clearTimeout(this.revive);
     this.client?.close();
   }
 
   /** Stops the runtime: proxies closed, apps stopped (autopull stop --all, tests). */
   async shutdownRuntime(): Promise<void> {
+    this.detached = true;
+    clearTimeout(this.revive);
     if (!this.client || this.client.closed) return;
     const c = this.client;
     const gone = new Promise<void>((resolve) => c.once('close', () => resolve()));

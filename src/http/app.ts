@@ -7,6 +7,8 @@ import { sendAppError, sendError } from './reply.js';
 import { hookRoutes, recordRejectedDelivery } from './routes/hooks.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { Metrics } from '../metrics/metrics.js';
 import { applyLimits, serverLimitOptions } from './limits.js';
 
 
@@ -64,5 +66,12 @@ export async function buildApp(deps: AppDeps, opts: { https?: { cert: Buffer; ke
   await app.register(healthRoutes);
   await app.register(hookRoutes, deps);
   await app.register(apiRoutes, deps);
+  let metrics = deps.metrics;
+  if (!metrics) {
+    const own = new Metrics(deps.config, deps.store, deps.logger);
+    app.addHook('onClose', async () => own.close());
+    metrics = own;
+  }
+  await app.register(metricsRoutes, metrics);
   return app;
 }

@@ -1,8 +1,11 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { ConnectionError } from 'fastify';
 import type { Socket } from 'node:net';
 import type { Limits } from '../config/schema.js';
-import { ERROR_STATUS, type ErrorCode } from '../lib/errors.js';
+import type { ErrorCode } from '../lib/errors.js';
+import { rawJsonAnswer } from '../lib/raw-answer.js';
+
+export { rawJsonAnswer };
 
 /**
  * Answers for requests that Node's HTTP layer rejects before any route sees them (the
@@ -10,14 +13,6 @@ import { ERROR_STATUS, type ErrorCode } from '../lib/errors.js';
  * gives them. Parse errors carry the offending chunk as `rawPacket`.
  */
 type ClientError = Error & { code?: string; reason?: string; rawPacket?: unknown };
-
-/** One HTTP/1.1 answer in the JSON error shape, written on a raw socket (nothing parsed yet, or parsing failed). */
-export function rawJsonAnswer(code: ErrorCode, message: string, extraHeaders = ''): string {
-  const body = JSON.stringify({ ok: false, error: code, message });
-  const status = ERROR_STATUS[code];
-  const reason = STATUS_CODES[status] ?? 'Error';
-  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}connection: close\r\n\r\n${body}`;
-}
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -1,6 +1,7 @@
 import type { Config } from '../config/load.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../lib/log.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** What the HTTP app needs from the daemon: every route plugin receives this and nothing else. */
 export interface AppDeps {
@@ -12,4 +13,6 @@ export interface AppDeps {
   /** Extra bearer tokens accepted by the API (the local token file). */
   apiTokens: string[];
   now?: () => Date;
+  /** The server's metrics (fed by its apps too); when absent, the app makes its own from the store. */
+  metrics?: Metrics;
 }

@@ -27,7 +27,10 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   headers_too_large: 431,
   internal: 500,
+  bad_gateway: 502,
   overloaded: 503,
+  unavailable: 503,
+  gateway_timeout: 504,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -23,8 +23,21 @@ export async function step<T>(r: StepReporter, name: string, fn: () => Promise<T
     if (code === undefined || err instanceof JobFailure || r.signal.aborted) throw err;
     throw new JobFailure(code, err instanceof Error ? err.message : String(err), { cause: err });
   }
-  r.log('info', `${name}: done in ${formatMs(Date.now() - started)}`);
+  r.log('info', stepDoneLine(name, Date.now() - started));
   return result;
+}
+
+/**
+ * The log line that ends a step that did its work. A step line (stream `step`) starts each
+ * step; the metrics time steps from these two lines (metrics/steps.ts), so the wording is here.
+ */
+export function stepDoneLine(name: string, ms: number): string {
+  return `${name}: done in ${formatMs(ms)}`;
+}
+
+/** Whether `line` (stream `info`) is the line that ends step `name`. */
+export function isStepDoneLine(line: string, name: string): boolean {
+  return line.startsWith(`${name}: done in `);
 }
 
 export function abortError(signal: AbortSignal): Error {

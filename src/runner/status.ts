@@ -10,7 +10,10 @@ export interface RepoStatus {
   deploy_path: string | null;
   current: { release: string; sha: string | null } | null;
   running: Job | null;
+  /** The oldest queued job (the next to run); every one is in `active`. */
   queued: Job | null;
+  /** Every running and queued job, running first, then queued in the order they will run. */
+  active: Job[];
   last: Job | null;
   /** One row per mirror target that has run (url without any password). */
   mirrors: MirrorStatus[];
@@ -24,16 +27,25 @@ export function repoStatus(config: Config, store: Store, only?: string): RepoSta
     const current = repo.deploy ? readCurrent(layout(repo.deploy.path)) : null;
     const jobs = store.listJobs({ repo: repo.name, limit: 20 });
     const find = (pred: (j: Job) => boolean) => jobs.find(pred) ?? null;
+    // Asked for by state: a long run of newer finished jobs must not hide a queued one.
+    const active = store.listJobs({ repo: repo.name, states: ['running', 'queued'], limit: 1000 }).sort(byRunOrder);
     out.push({
       repo: repo.name,
       url: redactUrl(repo.url),
       deploy_path: repo.deploy?.path ?? null,
       current: current ? { release: current, sha: store.getRelease(repo.name, current)?.sha ?? null } : null,
-      running: find((j) => j.state === 'running'),
-      queued: find((j) => j.state === 'queued'),
+      running: active.find((j) => j.state === 'running') ?? null,
+      queued: active.find((j) => j.state === 'queued') ?? null,
+      active,
       last: find((j) => j.state !== 'running' && j.state !== 'queued' && j.state !== 'ignored'),
       mirrors: repo.mirror ? listMirrorStatus(store.db, repo.name) : [],
     });
   }
   return out;
+}
+
+/** Running before queued; queued jobs oldest first (claim takes the lowest id). */
+function byRunOrder(a: Job, b: Job): number {
+  if (a.state !== b.state) return a.state === 'running' ? -1 : 1;
+  return a.id - b.id;
 }

@@ -28,7 +28,7 @@ const MAX_BACKOFF_MS = 30_000;
  * more than maxRestarts times in a row: then it stays down, `crashed`. An instance that is
  * not routed (one being gated, or draining) is never restarted: its exit is the answer.
  *
- * Events: `exit` (InstanceExit), `crashed`.
+ * Events: `spawn` (a process started), `exit` (InstanceExit), `crashed`.
  */
 export class Instance extends EventEmitter {
   state: InstanceState = 'starting';
@@ -78,6 +78,7 @@ export class Instance extends EventEmitter {
     this.state = 'running';
     child.on('error', () => undefined);
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    this.emit('spawn');
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

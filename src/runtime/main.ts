@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import { createLogger } from '../lib/log.js';
 import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
+import { killGroup } from '../lib/exec.js';
 import { VERSION } from '../lib/version.js';
 import { ControlServer } from './control.js';
 import { Runtime, runtimePaths, type MakeProxy } from './runtime.js';
@@ -28,6 +29,7 @@ export async function runRuntime(dataDir: string, makeProxy: MakeProxy, readyFd?
   const stop = () => {
     stopping ??= (async () => {
       logger.info('runtime stopping: proxies closed, apps stopped');
+      control?.broadcast({ event: 'stopping' });
       await runtime.shutdown();
       await control?.close(paths.socket);
       rmSync(paths.pid, { force: true });
@@ -35,9 +37,12 @@ export async function runRuntime(dataDir: string, makeProxy: MakeProxy, readyFd?
     })();
     return stopping;
   };
+  const killed = killLeftovers(paths.processes);
+  if (killed > 0) logger.warn(`stopped ${killed} app process(es) a runtime that died had left running`);
   const runtime = new Runtime({
     version: VERSION,
     makeProxy,
+    saveProcesses: (procs) => writeFileAtomic(paths.processes, `${JSON.stringify(procs)}\n`, 0o600),
     emit: (e) => control?.broadcast(e),
     log: (level, msg) => logger[level](msg),
     onShutdown: () => void stop().then(() => process.exit(0)),
@@ -51,6 +56,26 @@ export async function runRuntime(dataDir: string, makeProxy: MakeProxy, readyFd?
   process.on('SIGHUP', () => undefined);
   logger.info({ pid: process.pid, socket: paths.socket }, `autopull runtime ${VERSION} ready`);
   signalReady(readyFd, 'ready');
+}
+
+/**
+ * The app processes of a runtime that died (kill -9, a crash): their process groups are
+ * killed, so the apps a new runtime starts are the only ones (the old ones no proxy reaches).
+ */
+function killLeftovers(file: string): number {
+  let procs: { pid: number; start: string | null }[];
+  try {
+    procs = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; start: string | null }[];
+  } catch {
+    return 0;
+  }
+  let killed = 0;
+  for (const p of Array.isArray(procs) ? procs : []) {
+    if (!Number.isInteger(p.pid) || p.pid <= 1 || !isSameProcessAlive(p.pid, p.start)) continue;
+    if (killGroup(p.pid, 'SIGKILL')) killed++;
+  }
+  rmSync(file, { force: true });
+  return killed;
 }
 
 /** The pid of a live runtime of this data_dir, else null. */

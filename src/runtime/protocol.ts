@@ -95,7 +95,9 @@ export type Response = { id: number; ok: true; result: unknown } | { id: number;
 export type RuntimeEvent =
   | { event: 'exit'; id: string; repo: string; code: number | null; signal: string | null; uptimeMs: number; crash: boolean; restarting: boolean }
   | { event: 'crashed'; id: string; repo: string }
-  | { event: 'retired'; id: string; repo: string; drained: boolean; closed: number };
+  | { event: 'retired'; id: string; repo: string; drained: boolean; closed: number }
+  /** The runtime is stopping on purpose (SIGTERM, the shutdown op): not a crash to recover from. */
+  | { event: 'stopping' };
 
 /** Splits a byte stream into lines; calls `onLine` per line and `onOverflow` once a line passes MAX_LINE. */
 export function lineReader(onLine: (line: string) => void, onOverflow: () => void): (chunk: Buffer) => void {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { errorMessage } from '../lib/errors.js';
+import { processStartTime } from '../lib/proc.js';
 import { ControlError, type Handlers } from './control.js';
 import { freePort } from './free-port.js';
 import { Instance, type InstanceExit } from './instance.js';
@@ -43,8 +44,21 @@ export class Runtime {
   readonly startedAt = new Date().toISOString();
 
   constructor(
-    private readonly opts: { version: string; makeProxy: MakeProxy; emit(e: RuntimeEvent): void; log(level: 'info' | 'warn', msg: string): void; onShutdown(): void },
+    private readonly opts: {
+      version: string;
+      makeProxy: MakeProxy;
+      emit(e: RuntimeEvent): void;
+      log(level: 'info' | 'warn', msg: string): void;
+      onShutdown(): void;
+      /** Called with the running instances' processes after each change (for the next runtime, if this one is killed). */
+      saveProcesses?(procs: { pid: number; start: string | null }[]): void;
+    },
   ) {}
+
+  private save(): void {
+    const procs = [...this.instances.values()].flatMap((i) => (i.pid === null ? [] : [{ pid: i.pid, start: processStartTime(i.pid) }]));
+    this.opts.saveProcesses?.(procs);
+  }
 
   handlers(): Handlers {
     return {
@@ -146,6 +160,8 @@ export class Runtime {
       throw new ControlError('start_failed', `cannot start ${spec.command}: ${errorMessage(err)}`);
     }
     this.instances.set(id, inst);
+    inst.on('spawn', () => this.save());
+    this.save();
     this.opts.log('info', `${id} started (pid ${inst.pid}, port ${port})`);
     return this.info(inst);
   }
@@ -199,6 +215,7 @@ export class Runtime {
 
   private forget(inst: Instance): void {
     this.instances.delete(inst.id);
+    this.save();
     this.drains.delete(inst.id);
     const p = this.proxies.get(inst.spec.repo);
     if (p?.fallback === inst.id) p.fallback = null;
@@ -213,6 +230,6 @@ export class Runtime {
 }
 
 /** Where the runtime of a data_dir keeps its socket, pid and log. */
-export function runtimePaths(dataDir: string): { socket: string; pid: string; log: string } {
-  return { socket: join(dataDir, 'runtime.sock'), pid: join(dataDir, 'runtime.pid'), log: join(dataDir, 'runtime.log') };
+export function runtimePaths(dataDir: string): { socket: string; pid: string; log: string; processes: string } {
+  return { socket: join(dataDir, 'runtime.sock'), pid: join(dataDir, 'runtime.pid'), log: join(dataDir, 'runtime.log'), processes: join(dataDir, 'runtime-apps.json') };
 }

@@ -49,3 +49,14 @@ function toDelivery(row: Row): Delivery {
     jobs: JSON.parse(row.jobs as string) as number[],
   };
 }
+
+/** A delivery's sender, answer and arrival, without its headers and body (read per delivery by the metrics). */
+export function deliveryMeta(db: Db, id: number): { provider: string | null; status_code: number; received_at: string } | null {
+  return (db.sql(`SELECT provider, status_code, received_at FROM deliveries WHERE id = ?`).get(id) as { provider: string | null; status_code: number; received_at: string } | undefined) ?? null;
+}
+
+/** When the earliest delivery that a job covers arrived (ISO time), or null when no delivery queued it. */
+export function firstDeliveryAt(db: Db, jobId: number): string | null {
+  const row = db.sql(`SELECT MIN(d.received_at) AS at FROM job_deliveries jd JOIN deliveries d ON d.id = jd.delivery WHERE jd.job_id = ?`).get(jobId) as { at: string | null } | undefined;
+  return row?.at ?? null;
+}

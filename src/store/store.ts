@@ -194,4 +194,16 @@ export class Store extends EventEmitter {
   transaction<T>(fn: () => T): T {
     return this.d.tx(fn);
   }
+
+  // ---- for the metrics (metrics/metrics.ts) ------------------------------------------
+
+  /** A delivery's sender, answer and arrival, without its headers and body. */
+  deliveryMeta(id: number): { provider: string | null; status_code: number; received_at: string } | null {
+    return deliveries.deliveryMeta(this.d, id);
+  }
+
+  /** When the earliest delivery that a job covers arrived (ISO time), or null when no delivery queued it. */
+  firstDeliveryAt(jobId: number): string | null {
+    return deliveries.firstDeliveryAt(this.d, jobId);
+  }
 }

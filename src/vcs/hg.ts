@@ -33,6 +33,11 @@ export async function hg(args: string[], opts: GitOptions & Pick<RunOptions, 'ok
 
 const HGGIT = ['--config', 'extensions.hggit='];
 
+/** Whether `url` answers as an hg repository (`hg identify`); throws hg's message when not. */
+export async function hgProbe(url: string, auth: GitAuth = {}, opts: GitOptions = {}): Promise<void> {
+  await hg([...authConfig(auth), 'identify', '--', url], opts);
+}
+
 /** Clones on first use, then pulls; bookmarks deleted at the source are deleted here too. */
 export async function hgFetch(cacheDir: string, url: string, opts: GitOptions = {}, auth: GitAuth = {}): Promise<void> {
   const cfg = authConfig(auth);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Sha } from '../lib/ids.js';
-import { fetchAll, localRefs, materialise, remoteHead, resolveCommit, type GitAuth, type GitOptions, type RefMap } from './git.js';
-import { hgFetch, hgGitExport, hgMaterialise, hgRemoteHead, hgResolve } from './hg.js';
+import { fetchAll, localRefs, materialise, remoteHead, remoteRefs, resolveCommit, type GitAuth, type GitOptions, type RefMap } from './git.js';
+import { hgFetch, hgGitExport, hgMaterialise, hgProbe, hgRemoteHead, hgResolve } from './hg.js';
 
 /**
  * The seam between jobs and version control: a deploy or a mirror asks for these and does
@@ -32,6 +32,8 @@ export interface Vcs {
   remoteHead(url: string, ref: string, auth: GitAuth): Promise<string | null>;
   /** The git view of the cache that mirrors push from. */
   mirrorSource(cache: string, opts?: GitOptions): Promise<MirrorSource>;
+  /** Whether `url` answers (`git ls-remote`, `hg identify`): resolves, or throws the tool's message. */
+  probe(url: string, auth: GitAuth, opts?: GitOptions): Promise<void>;
 }
 
 export const gitVcs: Vcs = {
@@ -42,6 +44,9 @@ export const gitVcs: Vcs = {
   materialise,
   remoteHead: (url, ref, auth) => remoteHead(url, ref, auth),
   mirrorSource: async (cache) => ({ gitDir: cache, refs: await localRefs(cache), hgDefault: null, skipped: [] }),
+  probe: async (url, auth, opts) => {
+    await remoteRefs(url, auth, opts);
+  },
 };
 
 export const hgVcs: Vcs = {
@@ -55,6 +60,7 @@ export const hgVcs: Vcs = {
     const ex = await hgGitExport(cache, opts);
     return { gitDir: ex.gitDir, refs: ex.refs, hgDefault: 'refs/heads/default', skipped: ex.skipped };
   },
+  probe: hgProbe,
 };
 
 export function vcsFor(kind: 'git' | 'hg'): Vcs {

@@ -3,7 +3,7 @@ import type { ProviderId } from '../config/schema.js';
 import { AppError, type ErrorCode } from '../lib/errors.js';
 import type { RepoName } from '../lib/ids.js';
 import { refNameProblem } from '../vcs/ref-name.js';
-import { ipAllowed } from './ip-allow.js';
+import { ipAllowed } from '../lib/ip-allow.js';
 import { describeTracked, tracksRef } from './match-ref.js';
 import type { AuthResult, Provider, WebhookRequest } from './provider.js';
 import { PROVIDERS } from './providers/index.js';

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject, type Project } from '../helpers/project.js';
 import { serve, type Served } from '../helpers/cli.js';
@@ -9,16 +10,20 @@ import { APP_START, freePort, get, servesVersion } from '../helpers/app.js';
 import { steadyLoad } from '../helpers/load.js';
 import { RuntimeClient } from '../../src/runtime/client.js';
 import { runtimePaths } from '../../src/runtime/runtime.js';
+import { groupHasLive } from '../../src/lib/process-group.js';
 
 /** A project whose app runs behind autopull's proxy on `proxyPort`; the runtime is stopped when the test ends. */
 async function proxied(t: { after(fn: () => unknown): void }, extra = ''): Promise<{ p: Project; proxyPort: number }> {
   const proxyPort = await freePort();
+  // Registered before the project's own cleanup (which removes data_dir and the socket in it): hooks run in order.
+  let dataDir: string | null = null;
+  t.after(() => (dataDir ? stopRuntime(dataDir) : undefined));
   const p = makeProject(t, {
     deployYaml:
       `      start: ${JSON.stringify(APP_START)}\n      proxy: 127.0.0.1:${proxyPort}\n      min_uptime: 200ms\n      stop_timeout: 2s\n` +
       `      drain_timeout: 5s\n      probation: 300ms\n      health: { url: /healthz, timeout: 10s, interval: 20ms }\n${extra}`,
   });
-  t.after(() => stopRuntime(join(p.dir, 'data')));
+  dataDir = join(p.dir, 'data');
   return { p, proxyPort };
 }
 
@@ -104,4 +109,21 @@ test('behind the proxy: a crash in probation swaps back to the old release', asy
   assert.equal(crashing.state, 'failed');
   assert.match(crashing.failure ?? '', /probation_failed|unhealthy/);
   await servesVersion(proxyPort, /^version 1 /);
+});
+
+test('behind the proxy: when the runtime dies, serve starts a new one and the current release in it', async (t) => {
+  const { p, proxyPort } = await proxied(t);
+  const s = await serve(p.configFile, t);
+  assert.equal((await deploy(s, p, { version: '1' })).state, 'succeeded');
+  await servesVersion(proxyPort, /^version 1 /);
+  const pidFile = runtimePaths(join(p.dir, 'data')).pid;
+  const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
+  const apps = JSON.parse(readFileSync(runtimePaths(join(p.dir, 'data')).processes, 'utf8')) as { pid: number }[];
+  assert.equal(apps.length, 1);
+  process.kill(pid, 'SIGKILL');
+  await s.waitFor(/the runtime is gone/);
+  await servesVersion(proxyPort, /^version 1 /);
+  const again = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
+  assert.notEqual(again.pid, pid);
+  assert.equal(groupHasLive(apps[0]!.pid), false, 'the dead runtime\'s app was stopped by the new one');
 });

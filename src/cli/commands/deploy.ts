@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { configPath, loadConfig, type Config } from '../../config/load.js';
-import { databasePath } from '../../daemon/paths.js';
+import { databasePath, formatUrl } from '../../daemon/paths.js';
 import { isFinal, Store, type Job, type LogLine } from '../../store/store.js';
 import { Worker } from '../../runner/worker.js';
 import { enqueueManual, enqueueRollback } from '../../runner/manual.js';
@@ -9,6 +9,10 @@ import { silentLogger } from '../../lib/log.js';
 import { findServer, type ApiClient } from '../client.js';
 import { formatJob, formatLogLine } from '../../runner/format.js';
 import { printLog } from './logs.js';
+import { startNotifier } from '../../notify/notifier.js';
+import { layout, readCurrent, releaseShortSha } from '../../deploy/releases.js';
+import { shortSha } from '../../lib/ids.js';
+import { escapeLines } from '../../lib/escape-controls.js';
 
 interface JobRequest {
   repo: string;
@@ -18,6 +22,11 @@ interface JobRequest {
   /** The same request in-process. */
   enqueue(config: Config, store: Store): { id: number };
   wait: boolean;
+  /**
+   * Decides the exit code once the job ended (true: 0). Without it, 0 when the job
+   * succeeded or was skipped.
+   */
+  verdict?(config: Config, job: Job): boolean;
 }
 
 /**
@@ -28,7 +37,8 @@ export async function runJobCommand(configOption: string | undefined, r: JobRequ
   const config = loadConfig(configPath(configOption));
   const client = await findServer(config);
   const job = client ? await viaApi(client, r) : await inProcess(config, r);
-  if (job && job.state !== 'succeeded' && job.state !== 'skipped') process.exitCode = 1;
+  const ok = job === null || (r.verdict ? r.verdict(config, job) : job.state === 'succeeded' || job.state === 'skipped');
+  if (!ok) process.exitCode = 1;
   return job;
 }
 
@@ -66,8 +76,14 @@ async function inProcess(config: Config, r: JobRequest): Promise<Job | null> {
     if (!r.wait) return null;
     // Only this job: jobs queued by a server (webhooks, polls) are the server's to run.
     const worker = new Worker(config, store, silentLogger(), { only: id });
-    worker.kick(r.repo);
-    await Promise.all([worker.idle(), printLog(store, id, true)]);
+    // Its notifications too: their first attempts get a few seconds after the job, no retries.
+    const notifier = startNotifier(config, store, silentLogger(), formatUrl(config.listen.host, config.listen.port, config.tls !== undefined));
+    try {
+      worker.kick(r.repo);
+      await Promise.all([worker.idle(), printLog(store, id, true)]);
+    } finally {
+      await notifier.stop(NOTIFY_GRACE_MS);
+    }
     const job = store.getJob(id);
     if (job) console.log(formatJob(job));
     return job;
@@ -76,6 +92,14 @@ async function inProcess(config: Config, r: JobRequest): Promise<Job | null> {
   }
 }
 
+/** How long an in-process run waits for its notifications after the job. */
+const NOTIFY_GRACE_MS = 5000;
+
+/**
+ * `autopull deploy`: exit 0 only when the commit the job resolved is the live release when
+ * the command ends (read from the `current` link): deployed now, or already live. A skip for
+ * a commit marked bad, a failure, or a newer release taking its place exit 1, saying so.
+ */
 export async function deployCommand(repo: string, opts: { config?: string; ref?: string; force?: boolean; wait?: boolean }): Promise<void> {
   await runJobCommand(opts.config, {
     repo,
@@ -83,7 +107,22 @@ export async function deployCommand(repo: string, opts: { config?: string; ref?:
     body: { ref: opts.ref, force: opts.force ?? false },
     enqueue: (config, store) => enqueueManual(config, store, repo, opts.ref, opts.force ?? false),
     wait: opts.wait !== false,
+    verdict: requestedIsLive,
   });
+}
+
+function requestedIsLive(config: Config, job: Job): boolean {
+  const deploy = config.repos.get(job.repo as never)?.deploy;
+  const live = deploy ? readCurrent(layout(deploy.path)) : null;
+  const sha = job.target_sha;
+  const isLive = live !== null && sha !== null && sha.startsWith(releaseShortSha(live)) && releaseShortSha(live) !== '';
+  const what = sha ? shortSha(sha) : (job.ref ?? 'the commit');
+  const serving = live ? `release ${live} is live` : 'no release is live';
+  if (isLive) return true;
+  if (job.state === 'skipped') console.error(`autopull: not deployed: ${escapeLines(job.reason ?? 'skipped')}`);
+  else if (job.state === 'succeeded') console.error(`autopull: ${what} was deployed, but ${serving} now (a newer job replaced it)`);
+  else console.error(`autopull: not deployed: job ${job.id} ${job.state}${job.failure ? ` (${job.failure})` : ''}; ${serving}`);
+  return false;
 }
 
 export async function rollbackCommand(repo: string, opts: { config?: string; to?: string; wait?: boolean }): Promise<void> {

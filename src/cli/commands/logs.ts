@@ -8,7 +8,8 @@ import { formatLogLine } from '../../runner/format.js';
 /** Prints a job's log from the store; with follow, polls until the job reaches a final state. */
 export async function logsCommand(jobArg: string, opts: { config?: string; follow?: boolean }): Promise<void> {
   if (!/^\d+$/.test(jobArg)) throw new UsageError(`JOB must be a job number, not "${jobArg}"`);
-  const config = loadConfig(configPath(opts.config));
+  // Only reads: works without the secrets' environment variables.
+  const config = loadConfig(configPath(opts.config), process.env, { withoutSecrets: true });
   const store = new Store(databasePath(config));
   try {
     const id = Number(jobArg);

@@ -5,13 +5,14 @@ import { safeEqual } from '../../webhooks/signature.js';
 import { repoApiRoutes } from './api-repos.js';
 import { jobApiRoutes } from './api-jobs.js';
 import { deliveryApiRoutes } from './api-deliveries.js';
+import { releaseApiRoutes } from './api-releases.js';
 
 /**
  * JSON API for the CLI and the dashboard; every route wants `Authorization: Bearer TOKEN`.
  * Each area is a plugin in its own file (routes/api-<area>.ts), registered below as a child of
  * this one, so the bearer check added here runs before every one of its routes.
  */
-const API_AREAS = [repoApiRoutes, jobApiRoutes, deliveryApiRoutes];
+const API_AREAS = [repoApiRoutes, jobApiRoutes, deliveryApiRoutes, releaseApiRoutes];
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   // Read per request: a reload may change auth_token.

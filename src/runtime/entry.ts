@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The runtime process: `node entry.js DATA_DIR [--ready-fd N]`, started by serve (client.ts).
+import { createProxy } from '../proxy/index.js';
+import { createLogger } from '../lib/log.js';
+import { runRuntime } from './main.js';
+
+const [dataDir, flag, fd] = process.argv.slice(2);
+if (!dataDir) {
+  console.error('usage: entry DATA_DIR [--ready-fd N]');
+  process.exit(2);
+}
+const log = createLogger(process.env.AUTOPULL_LOG_LEVEL ?? 'info');
+await runRuntime(dataDir, ({ trustProxy }) => createProxy({ trustProxy, log }), flag === '--ready-fd' ? Number(fd) : undefined);
