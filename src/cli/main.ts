@@ -86,7 +86,9 @@ export function program(): Command {
     .option('--once', 'stop after the first deploy (for scripts)')
     .option('--keep', 'keep the temp folder when the demo stops')
     .action((o) => demoCommand(o));
-  withConfig(p.command('systemd').description('print a systemd unit for autopull serve')).action((o) => systemdCommand(o));
+  withConfig(p.command('systemd').description('print a hardened systemd unit for autopull serve'))
+    .option('--user <name>', 'the system user autopull runs as', 'autopull')
+    .action((o) => systemdCommand(o));
   return p;
 }
 
