@@ -22,7 +22,7 @@ function blockingProject(t: { after(fn: () => unknown): void }, grace: string): 
   execFileSync('mkfifo', [fifo]);
   const script = join(p0.dir, 'build.sh');
   writeFileSync(script, `[ -e ${JSON.stringify(go)} ] && exit 0\ntouch ${JSON.stringify(started)}\nread line < ${JSON.stringify(fifo)}\n`);
-  const text = readFileSync(p0.configFile, 'utf8').replace('data_dir: ./data\n', `data_dir: ./data\nshutdown_grace: ${grace}\n`).replace('build: []', `build: [${JSON.stringify(`sh ${script}`)}]`);
+  const text = readFileSync(p0.configFile, 'utf8').replace('shutdown_grace: 10s\n', `shutdown_grace: ${grace}\n`).replace('build: []', `build: [${JSON.stringify(`sh ${script}`)}]`);
   writeFileSync(p0.configFile, text);
   return { ...p0, fifo, started, go };
 }
