@@ -26,23 +26,11 @@ function stopTimeoutSeconds(config: Config): number {
 /** Unit lines that quote a value: systemd splits on spaces unless it is in double quotes. */
 const q = (s: string) => (/[\s"\\]/.test(s) ? `"${s.replace(/(["\\])/g, '\\$1')}"` : s);
 
-/**
- * `autopull systemd`: a hardened unit for `autopull serve` with this config. The config is
- * loaded (the secrets' variables may be unset here: only paths and timings are read) so that
- * the unit names the paths autopull writes and a stop timeout that covers shutdown_grace.
- */
-export async function systemdCommand(opts: { config?: string; user?: string }): Promise<void> {
-  const file = configPath(opts.config);
-  const user = opts.user ?? 'autopull';
-  if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw new UsageError(`--user must be a user name (a-z, 0-9, _ and -), not "${user}"`);
-  const config = loadConfig(file, process.env, { withoutSecrets: true });
-  const bin = resolve(process.argv[1] ?? 'autopull');
+/** The comment at the top of the unit: how to install it and what to know. */
+function header(config: Config, file: string, user: string): string {
   const rw = writablePaths(config);
   const sudo = [...config.repos.values()].filter((r) => /^\s*sudo\b/.test(r.deploy?.restart ?? '')).map((r) => r.name);
-  const caps = needsLowPorts(config)
-    ? '# A listen or proxy port below 1024: the one privilege autopull keeps.\nAmbientCapabilities=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE'
-    : 'CapabilityBoundingSet=';
-  console.log(`# autopull.service, printed by: autopull systemd -c ${file}
+  return `# autopull.service, printed by: autopull systemd -c ${file}
 # Install (as root):
 #   useradd --system --home-dir /var/lib/${user} --shell /usr/sbin/nologin ${user}
 #   install -d -o ${user} -g ${user} -m 700 ${config.data_dir}
@@ -56,7 +44,25 @@ ${sudo.length > 0 ? `#
 # WARNING: ${sudo.join(', ')} run deploy.restart with sudo, which NoNewPrivileges=yes and
 # RestrictSUIDSGID=yes forbid. Prefer a polkit rule that lets ${user} restart that unit
 # with systemctl (no sudo), or remove both lines below (less safe).
-` : ''}
+` : ''}`;
+}
+
+/**
+ * `autopull systemd`: a hardened unit for `autopull serve` with this config. The config is
+ * loaded (the secrets' variables may be unset here: only paths and timings are read) so that
+ * the unit names the paths autopull writes and a stop timeout that covers shutdown_grace.
+ */
+export async function systemdCommand(opts: { config?: string; user?: string }): Promise<void> {
+  const file = configPath(opts.config);
+  const user = opts.user ?? 'autopull';
+  if (!/^[a-z_][a-z0-9_-]*$/.test(user)) throw new UsageError(`--user must be a user name (a-z, 0-9, _ and -), not "${user}"`);
+  const config = loadConfig(file, process.env, { withoutSecrets: true });
+  const bin = resolve(process.argv[1] ?? 'autopull');
+  const rw = writablePaths(config);
+  const caps = needsLowPorts(config)
+    ? '# A listen or proxy port below 1024: the one privilege autopull keeps.\nAmbientCapabilities=CAP_NET_BIND_SERVICE\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE'
+    : 'CapabilityBoundingSet=';
+  console.log(`${header(config, file, user)}
 [Unit]
 Description=autopull push-to-deploy server
 After=network-online.target
