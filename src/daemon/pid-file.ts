@@ -58,7 +58,7 @@ export function livePid(file: string): number | null {
 
 /** Claims `file` for this process; refused (naming the pid) when it names a live autopull. */
 export function claimPidFile(file: string, pid = process.pid): void {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
   writeFileAtomic(tmp, `${pid}\n`);
   try {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { configPath, loadConfig } from '../config/load.js';
 import { errorMessage, UsageError } from '../lib/errors.js';
 import { logLevel, openLog, type LogHandle, type Logger } from '../lib/log.js';
+import { ensurePrivateDir } from '../lib/private-fs.js';
 import { claimPidFile, defaultPidFile, releasePidFile } from './pid-file.js';
 import { startServer, type RunningServer } from './start.js';
 
@@ -47,6 +48,8 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   let log: LogHandle;
   try {
     const config = loadConfig(configPath(opts.config));
+    // Before the pid file or the log file make it with a looser mode.
+    ensurePrivateDir(config.data_dir);
     log = openLog({ level, ...(opts.logFile ? { file: resolve(opts.logFile) } : {}) });
     pidFile = opts.pidFile ? resolve(opts.pidFile) : defaultPidFile(config);
     claimPidFile(pidFile);

@@ -13,7 +13,7 @@ import { isAutopullServer, readPid, releasePidFile } from './pid-file.js';
 
 /** A process that is not our child has no exit event: its end is seen by asking, this often. */
 const POLL_MS = 50;
-const DEFAULT_GRACE_MS = 300_000;
+export const DEFAULT_GRACE_MS = 300_000;
 
 /**
  * What `autopull stop` needs of the config: data_dir (where the pid file and the runtime
@@ -39,6 +39,19 @@ export function stopSettings(file: string): { dataDir: string; graceMs: number }
   }
 }
 
+/** SIGTERM, with a message that says what to do when it is not ours to signal. */
+function signal(pid: number, what: string): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
+    if ((err as NodeJS.ErrnoException).code === 'EPERM') {
+      throw new AppError('forbidden', `${what} (pid ${pid}) runs as another user: run this as that user (sudo -u USER autopull stop ...) or as root`);
+    }
+    throw err;
+  }
+}
+
 /**
  * Stops the server the pid file names: SIGTERM (no new jobs; a running job gets
  * shutdown_grace), then waits until the process is gone and the pid file removed (removing
@@ -51,7 +64,7 @@ export async function stopServer(pidFile: string, timeoutMs: number): Promise<nu
     if (pid !== null) releasePidFile(pidFile, pid);
     return null;
   }
-  process.kill(pid, 'SIGTERM');
+  signal(pid, 'autopull');
   const until = Date.now() + timeoutMs;
   while (isAutopullServer(pid)) {
     if (Date.now() > until) {
@@ -78,7 +91,7 @@ export async function stopRuntime(dataDir: string, timeoutMs: number): Promise<n
   } catch {
     // gone meanwhile
   }
-  process.kill(pid, 'SIGTERM');
+  signal(pid, 'the runtime');
   const until = Date.now() + timeoutMs;
   while (isSameProcessAlive(pid, start)) {
     if (Date.now() > until) throw new AppError('conflict', `the runtime (pid ${pid}) is still stopping its apps after ${Math.round(timeoutMs / 1000)}s; see ${runtimePaths(dataDir).log}`);

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 
@@ -37,7 +39,9 @@ export interface LogHandle {
 export function openLog(opts: { level: LogLevel; file?: string; pretty?: boolean }): LogHandle {
   const base = { level: opts.level, base: { name: 'autopull' } };
   if (opts.file !== undefined) {
-    const dest = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: true, mode: 0o600 } as Parameters<typeof pino.destination>[0]);
+    // Owner-only, like every file autopull keeps: a log holds what builds and apps print.
+    mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
+    const dest = pino.destination({ dest: opts.file, append: true, sync: true, mode: 0o600 } as Parameters<typeof pino.destination>[0]);
     return { logger: pino(base, dest), file: opts.file, reopen: () => dest.reopen() };
   }
   const pretty = opts.pretty ?? process.stdout.isTTY === true;

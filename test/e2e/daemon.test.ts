@@ -7,13 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { runCli } from '../helpers/cli.js';
-import { alive, startDaemon, waitForLine } from '../helpers/daemon.js';
+import { alive, sizeOf, startDaemon, waitForLine } from '../helpers/daemon.js';
 
 test('serve --daemon returns once it listens, in a session of its own, with its pid in the pid file; a second start is refused naming the pid; stop removes both', async (t) => {
   const p = makeProject(t);
   const d = await startDaemon(p.configFile, t);
   assert.equal(d.pidFile, join(p.dataDir, 'autopull.pid'));
   assert.equal(d.logFile, join(p.dataDir, 'autopull.log'));
+  assert.equal(statSync(p.dataDir).mode & 0o777, 0o700, 'data_dir is made owner-only');
+  assert.equal(statSync(d.logFile).mode & 0o777, 0o600, 'and so is the log');
   assert.equal(readFileSync(d.pidFile, 'utf8'), `${d.pid}\n`);
   // Listening when the command returned: no wait here.
   assert.equal((await fetch(`${d.url}/healthz`)).status, 200);
@@ -64,7 +66,8 @@ test('a pid file left by a dead autopull, or naming a process that is not autopu
   writeFileSync(pidFile, `${process.pid}\n`);
   const d = await startDaemon(p.configFile, t, ['--pid-file', pidFile, '--log-file', join(p.dir, 'custom.log'), '--log-level', 'warn']);
   assert.equal(readFileSync(pidFile, 'utf8'), `${d.pid}\n`);
-  const stopped = await d.stop();
+  // With --pid-file, stop needs no config.
+  const stopped = await runCli(['stop', '--pid-file', pidFile, '-c', join(p.dir, 'no-such.yml')]);
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(!existsSync(pidFile));
   const lines = readFileSync(join(p.dir, 'custom.log'), 'utf8').trim().split('\n').filter(Boolean);
@@ -99,4 +102,15 @@ test('SIGUSR2 reopens the log file: after logrotate moved it, new lines go to a 
   assert.doesNotMatch(old, /reopened|config reloaded/, 'nothing more goes to the moved file');
   assert.equal((statSync(d.logFile).mode & 0o777).toString(8), '600', 'the new log file is owner-only');
   assert.equal((await d.stop()).code, 0);
+});
+
+test('stop works while the config file is broken and its secrets unset', async (t) => {
+  const p = makeProject(t);
+  const d = await startDaemon(p.configFile, t);
+  const from = sizeOf(d.logFile);
+  writeFileSync(p.configFile, readFileSync(p.configFile, 'utf8').replace(`secret: ${p.secret}`, 'secret: ${UNSET_SECRET_FOR_TEST}\n    bogus: 1'));
+  await waitForLine(d.logFile, /config reload \(file change\) refused/, { from });
+  const stopped = await d.stop();
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.ok(!alive(d.pid));
 });
