@@ -45,8 +45,12 @@ test('SIGHUP reads secret_file again; a config with problems is refused, each pr
   assert.equal(await deliver(server.url, p, 'the-new-secret-0123456789'), 202, 'the running config still verifies');
   assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   assert.equal(server.proc.exitCode, null, 'SIGHUP never stops serve');
-  // Before the temp folder goes: the jobs queued above write into it.
-  assert.equal(await server.stop(), 0);
+  // Ctrl-C stops serve as SIGTERM does (and before the temp folder goes: the jobs queued above write into it).
+  const exited = new Promise<number | null>((resolve) => server.proc.once('exit', (code) => resolve(code)));
+  server.proc.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.match(server.output(), /"signal":"SIGINT","msg":"stopping"/);
+  assert.match(server.output(), /"msg":"stopped"/);
 });
 
 test('a change of the config file reloads it: a repo added takes deliveries, a broken file is refused, a repo removed takes none', async (t) => {
