@@ -42,7 +42,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const token = localToken(config);
   const metrics = new Metrics(config, store, logger);
   for (const repo of config.repos.values()) if (repo.deploy?.start) metrics.watchApp(repo.name, apps.get(repo));
-  const app = await buildApp({ config, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token], metrics });
+  metrics.watchProxied(apps.proxied);
+  const app = await buildApp({ config, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token], metrics, apps });
   let url: string;
   try {
     await app.listen({ host: config.listen.host, port: config.listen.port });

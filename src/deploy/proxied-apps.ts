@@ -3,11 +3,15 @@ import { realpathSync } from 'node:fs';
 import type { Config, RepoConfig } from '../config/load.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { ensureRuntime, type RuntimeClient } from '../runtime/client.js';
-import type { InstanceInfo, RuntimeEvent } from '../runtime/protocol.js';
+import { ensureRuntime, RuntimeClient } from '../runtime/client.js';
+import type { InstanceInfo, RuntimeEvent, RuntimeStatus } from '../runtime/protocol.js';
+import { runtimePaths } from '../runtime/runtime.js';
 import { appLogFile } from './supervisor.js';
 import { layout, readCurrent } from './releases.js';
 import { healthUrl, waitHealthy } from './health.js';
+
+/** A status answer is quick: the runtime answers from memory. */
+const STATUS_TIMEOUT_MS = 5000;
 
 /**
  * serve's handle on the runtime (src/runtime) for repos with `deploy.proxy`: the runtime owns
@@ -34,18 +38,42 @@ export class ProxiedApps {
   async conn(): Promise<RuntimeClient> {
     if (this.client && !this.client.closed) return this.client;
     this.connecting ??= ensureRuntime(this.config.data_dir)
-      .then((c) => {
-        this.client = c;
-        c.on('event', (e: RuntimeEvent) => {
-          for (const w of [...this.exitWaiters]) w(e);
-        });
-        c.on('close', () => this.logger.warn('the runtime connection closed; the next call reconnects (and starts a runtime when none runs)'));
-        return c;
-      })
+      .then((c) => this.attach(c))
       .finally(() => {
         this.connecting = null;
       });
     return this.connecting;
+  }
+
+  private attach(c: RuntimeClient): RuntimeClient {
+    // Two connections made at once (a status beside a deploy): one is kept, so each event is seen once.
+    if (this.client && !this.client.closed && this.client !== c) {
+      c.close();
+      return this.client;
+    }
+    this.client = c;
+    c.on('event', (e: RuntimeEvent) => {
+      for (const w of [...this.exitWaiters]) w(e);
+    });
+    c.on('close', () => this.logger.warn('the runtime connection closed; the next call reconnects (and starts a runtime when none runs)'));
+    return c;
+  }
+
+  /**
+   * What the runtime runs, or null when no runtime runs: asking never starts one (status is
+   * no reason to start apps; the next deploy, restart or start of serve does).
+   */
+  async status(): Promise<RuntimeStatus | null> {
+    let c = this.client && !this.client.closed ? this.client : null;
+    if (!c && this.connecting) c = await this.connecting.catch(() => null);
+    if (!c) {
+      try {
+        c = this.attach(await RuntimeClient.connect(runtimePaths(this.config.data_dir).socket));
+      } catch {
+        return null;
+      }
+    }
+    return c.request('status', {}, STATUS_TIMEOUT_MS);
   }
 
   /** Calls `fn` with each runtime event until the returned function is called. */
