@@ -5,7 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
  * Reading a growing log file in bounded pieces: `tailStart` finds where the last `maxBytes`
  * begin (at a line start, so no half line is shown), `FileFollower` reads what was appended
  * since, at most `chunkBytes` per call, and hands out whole lines (UTF-8 kept whole across
- * reads). A file that got shorter (truncated, replaced) is read again from its start.
+ * reads; a line over `maxLine` characters in pieces). A file that got shorter (truncated, replaced) is read again from its start.
  */
 
 /** Where to start reading for the last `maxBytes` of the file: 0 when it is shorter, else the first line start after size - maxBytes. */
@@ -34,6 +34,7 @@ export class FileFollower {
     readonly file: string,
     from: number,
     private readonly chunkBytes = 1024 * 1024,
+    private readonly maxLine = 1024 * 1024,
   ) {
     this.offset = from;
   }
@@ -63,8 +64,8 @@ export class FileFollower {
     const text = this.pending + this.decoder.write(buf.subarray(0, n));
     const lines = text.split('\n');
     this.pending = lines.pop() ?? '';
-    // A line longer than a chunk is handed out in pieces: memory stays bounded.
-    if (this.pending.length > this.chunkBytes) {
+    // A line longer than maxLine is handed out in pieces: memory stays bounded.
+    if (this.pending.length > this.maxLine) {
       lines.push(this.pending);
       this.pending = '';
     }
