@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve } from '../helpers/cli.js';
 import { servesVersion } from '../helpers/app.js';
+import { steadyLoad } from '../helpers/load.js';
+import { api } from '../helpers/api.js';
 import { deployRepo, twoApps } from '../helpers/apps.js';
 import { sample, scrape } from '../helpers/metrics.js';
 import { stopRuntime } from '../helpers/runtime.js';
@@ -90,5 +92,89 @@ test('bad input: an unknown repo, a repo without deploy.start, logs with neither
     const r = await cli(args);
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, /give a JOB/, args.join(' '));
+  }
+});
+
+test('restart behind the proxy under steady load fails no request, runs a new pid of the same release and retires the old; restart on one port goes through the gate too', async (t) => {
+  const { p, proxyPort, appPort, cli, appWhen } = await twoApps(t);
+  const s = await serve(p.configFile, t);
+  p.pushCommit({ version: '1' });
+  for (const repo of ['site', 'blog']) assert.equal((await deployRepo(s.url, p, repo)).state, 'succeeded', repo);
+  const site = await appWhen('site', up, 'running');
+  const blog = await appWhen('blog', up, 'running');
+
+  const load = steadyLoad(`http://127.0.0.1:${proxyPort}/`);
+  const r = await cli(['restart', 'site']);
+  const seen = await load.stop();
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /job \d+ queued/);
+  assert.match(r.stdout, /wait healthy: GET http:\/\/127\.0\.0\.1:\d+\/healthz \(no user traffic yet\)/);
+  assert.match(r.stdout, new RegExp(`route 127\\.0\\.0\\.1:${proxyPort} -> releases/${site.release}`));
+  assert.match(r.stdout, new RegExp(`retire releases/${site.release}`));
+  assert.match(r.stdout, /site: running: /);
+  assert.ok(seen.requests > 0);
+  assert.deepEqual(seen.failures.slice(0, 5), [], `${seen.failures.length} of ${seen.requests} requests failed`);
+  const after = await appWhen('site', (a) => up(a) && a.instances.length === 1, 'the old instance retired');
+  assert.notEqual(after.pid, site.pid);
+  assert.equal(after.release, site.release);
+  assert.equal(after.restarts, 0);
+
+  const r2 = await cli(['restart', 'blog']);
+  assert.equal(r2.code, 0, r2.stdout + r2.stderr);
+  assert.match(r2.stdout, new RegExp(`stop the app \\(releases/${blog.release}\\)`));
+  assert.match(r2.stdout, /wait healthy: GET/);
+  const blog2 = await appWhen('blog', up, 'running');
+  assert.notEqual(blog2.pid, blog.pid);
+  assert.equal(blog2.release, blog.release);
+  await servesVersion(appPort, /^version 1 /);
+
+  // A restart is no verdict on the release: it stays live, nothing is marked bad.
+  const rel = await api<{ releases: { id: string; state: string }[]; bad: unknown[] }>(s.url, p.token, '/api/repos/site/releases');
+  assert.equal(rel.releases.find((x) => x.id === site.release)?.state, 'live');
+  assert.deepEqual(rel.bad, []);
+  const m = await scrape(s.url);
+  assert.equal(sample(m, 'autopull_jobs_total', { repo: 'site', kind: 'restart', outcome: 'succeeded' }), 1);
+  assert.equal(sample(m, 'autopull_jobs_total', { repo: 'blog', kind: 'restart', outcome: 'succeeded' }), 1);
+});
+
+test('a crashed app (max_restarts reached) is shown crashed, never live, in both modes; logs --app says so; restart brings it back', async (t) => {
+  // A kill within min_uptime is a crash; max_restarts 0: the first one leaves the app down.
+  const { p, cli, appWhen } = await twoApps(t, { minUptime: '20s', extra: '      max_restarts: 0\n' });
+  const s = await serve(p.configFile, t);
+  p.pushCommit({ version: '1' });
+  for (const repo of ['site', 'blog']) assert.equal((await deployRepo(s.url, p, repo)).state, 'succeeded', repo);
+  const before = new Map<string, AppStatus>();
+  for (const repo of ['site', 'blog']) {
+    const a = await appWhen(repo, (x) => x.state === 'starting' && x.pid !== null, 'starting (up less than min_uptime)');
+    before.set(repo, a);
+    process.kill(a.pid!, 'SIGKILL');
+  }
+  for (const repo of ['site', 'blog']) {
+    const a = await appWhen(repo, (x) => x.state === 'crashed', 'crashed');
+    assert.equal(a.pid, null);
+    assert.deepEqual(a.instances.map((i) => [i.state, i.live]), [['crashed', false]], repo);
+  }
+  const text = await cli(['apps']);
+  assert.match(text.stdout, /^\s+site\s+proxy\s+\S+\s+crashed\s/m, text.stdout);
+  assert.match(text.stdout, /^\s+blog\s+port\s+\S+\s+crashed\s/m, text.stdout);
+  assert.doesNotMatch(text.stdout, /^\*/m, 'a crashed app is never marked as serving');
+  const status = JSON.parse((await cli(['status', '--json'])).stdout) as { repos: { repo: string; app: AppStatus | null }[] };
+  assert.deepEqual(status.repos.map((r) => r.app?.state ?? null), ['crashed', 'crashed', null]);
+  // Follows by default, but a crashed app prints what it has and ends with exit 1.
+  const logs = await cli(['logs', '--app', 'site']);
+  assert.equal(logs.code, 1);
+  assert.match(logs.stdout, /app version 1 listening/);
+  assert.match(logs.stderr, /the app of site has crashed \(max_restarts reached\)/);
+  const m = await scrape(s.url);
+  assert.equal(sample(m, 'autopull_app_crashes_total', { repo: 'site' }), 1);
+  assert.equal(sample(m, 'autopull_app_crashes_total', { repo: 'blog' }), 1);
+
+  for (const repo of ['site', 'blog']) {
+    const r = await cli(['restart', repo]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const a = await appWhen(repo, (x) => x.pid !== null && x.instances.length === 1, 'back up');
+    assert.ok(a.state === 'starting' || a.state === 'running', a.state);
+    assert.equal(a.release, before.get(repo)?.release);
+    assert.notEqual(a.pid, before.get(repo)?.pid);
   }
 });

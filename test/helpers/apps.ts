@@ -27,13 +27,13 @@ export interface TwoApps {
  * One remote, three repos: `site` behind autopull's proxy, `blog` supervised on one port,
  * `docs` with no supervised app (deploy.restart). The runtime is stopped when the test ends.
  */
-export async function twoApps(t: T, extra = ''): Promise<TwoApps> {
+export async function twoApps(t: T, o: { minUptime?: string; extra?: string } = {}): Promise<TwoApps> {
   const proxyPort = await freePort();
   const appPort = await freePort();
   let dataDir: string | null = null;
   // Registered before the project's own cleanup (which removes data_dir): hooks run in order.
   t.after(() => (dataDir ? stopRuntime(dataDir) : undefined));
-  const common = `      min_uptime: 200ms\n      stop_timeout: 2s\n      probation: 300ms\n      health: { url: /healthz, timeout: 10s, interval: 20ms }\n${extra}`;
+  const common = `      min_uptime: ${o.minUptime ?? '200ms'}\n      stop_timeout: 2s\n      probation: 300ms\n      health: { url: /healthz, timeout: 10s, interval: 20ms }\n${o.extra ?? ''}`;
   const p = makeProject(t, { deployYaml: `      start: ${JSON.stringify(APP_START)}\n      proxy: 127.0.0.1:${proxyPort}\n      drain_timeout: 5s\n${common}` });
   dataDir = join(p.dir, 'data');
   appendFileSync(
