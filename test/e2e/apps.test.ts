@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve } from '../helpers/cli.js';
+import { serve, spawnCli } from '../helpers/cli.js';
 import { servesVersion } from '../helpers/app.js';
 import { steadyLoad } from '../helpers/load.js';
 import { api } from '../helpers/api.js';
@@ -43,6 +43,16 @@ test('apps and status show both kinds of supervised app with state, pid, port an
   assert.equal(siteLog.code, 0, siteLog.stderr);
   assert.match(siteLog.stdout, new RegExp(`app version 1 listening on ${site.port} \\(pid ${site.pid}\\)`));
   assert.match((await cli(['logs', '--app', 'blog', '--no-follow'])).stdout, new RegExp(`app version 1 listening on ${appPort} \\(pid ${blog.pid}\\)`));
+  // Control characters are escaped; a long log is read from its last 64 KiB, not whole.
+  const blogLog = join(p.dataDir, 'logs', 'blog', `${blog.release}.log`);
+  appendFileSync(blogLog, `\x1b[2Jcleared\n${Array.from({ length: 20_000 }, (_, i) => `line ${i}`).join('\n')}\n`);
+  const tail = await cli(['logs', '--app', 'blog', '--no-follow']);
+  assert.ok(!tail.stdout.includes('\x1b'), 'a raw ESC reached the terminal');
+  assert.match(tail.stdout, /^line 19999$/m);
+  assert.doesNotMatch(tail.stdout, /^line 0$/m);
+  assert.ok(tail.stdout.length <= 64 * 1024, `${tail.stdout.length} characters printed`);
+  writeFileSync(blogLog, '\x1b[2Jcleared\n');
+  assert.equal((await cli(['logs', '--app', 'blog', '--no-follow'])).stdout, '\\x1b[2Jcleared\n');
 
   // An app killed after min_uptime is no crash: started again, counted as a restart.
   process.kill(site.pid!, 'SIGKILL');
@@ -103,6 +113,8 @@ test('restart behind the proxy under steady load fails no request, runs a new pi
   const site = await appWhen('site', up, 'running');
   const blog = await appWhen('blog', up, 'running');
 
+  const follow = spawnCli(['logs', '--app', 'site', '-c', p.configFile], t);
+  await follow.waitFor(new RegExp(`app version 1 listening on ${site.port} `));
   const load = steadyLoad(`http://127.0.0.1:${proxyPort}/`);
   const r = await cli(['restart', 'site']);
   const seen = await load.stop();
@@ -118,6 +130,13 @@ test('restart behind the proxy under steady load fails no request, runs a new pi
   assert.notEqual(after.pid, site.pid);
   assert.equal(after.release, site.release);
   assert.equal(after.restarts, 0);
+  const siteRel = await api<{ releases: { id: string; state: string }[]; bad: unknown[] }>(s.url, p.token, '/api/repos/site/releases');
+  assert.deepEqual([siteRel.releases.find((x) => x.id === site.release)?.state, siteRel.bad], ['live', []]);
+  // `logs --app` follows: the new instance's output, then, after a deploy, the new release's.
+  await follow.waitFor(new RegExp(`app version 1 listening on ${after.port} `));
+  p.pushCommit({ version: '2' });
+  assert.equal((await deployRepo(s.url, p, 'site')).state, 'succeeded');
+  await follow.waitFor(/--- releases\/\S+ is live now: its output follows ---\napp version 2 listening/);
 
   const r2 = await cli(['restart', 'blog']);
   assert.equal(r2.code, 0, r2.stdout + r2.stderr);
@@ -129,9 +148,8 @@ test('restart behind the proxy under steady load fails no request, runs a new pi
   await servesVersion(appPort, /^version 1 /);
 
   // A restart is no verdict on the release: it stays live, nothing is marked bad.
-  const rel = await api<{ releases: { id: string; state: string }[]; bad: unknown[] }>(s.url, p.token, '/api/repos/site/releases');
-  assert.equal(rel.releases.find((x) => x.id === site.release)?.state, 'live');
-  assert.deepEqual(rel.bad, []);
+  const rel = await api<{ releases: { id: string; state: string }[]; bad: unknown[] }>(s.url, p.token, '/api/repos/blog/releases');
+  assert.deepEqual([rel.releases.find((x) => x.id === blog.release)?.state, rel.bad], ['live', []]);
   const m = await scrape(s.url);
   assert.equal(sample(m, 'autopull_jobs_total', { repo: 'site', kind: 'restart', outcome: 'succeeded' }), 1);
   assert.equal(sample(m, 'autopull_jobs_total', { repo: 'blog', kind: 'restart', outcome: 'succeeded' }), 1);
