@@ -51,7 +51,7 @@ export async function twoApps(t: T, o: { minUptime?: string; extra?: string } = 
     waitUntil(`${repo}: ${what}`, async () => {
       const a = (await apps()).find((x) => x.repo === repo);
       return a && ok(a) ? a : null;
-    }, 30_000);
+    }, 60_000);
   return { p, proxyPort, appPort, cli, apps, appWhen };
 }
 

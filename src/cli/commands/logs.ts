@@ -13,10 +13,10 @@ import { appLogsCommand } from './app-logs.js';
 export async function logsCommand(jobArg: string | undefined, opts: { config?: string; follow?: boolean; app?: string }): Promise<void> {
   if (jobArg !== undefined && opts.app !== undefined) throw new UsageError(`give a JOB or --app REPO, not both`);
   if (jobArg === undefined && opts.app === undefined) throw new UsageError('give a JOB number (see autopull jobs), or --app REPO for an app\'s output');
+  if (jobArg !== undefined && !/^\d+$/.test(jobArg)) throw new UsageError(`JOB must be a job number, not "${jobArg}"`);
   // Only reads: works without the secrets' environment variables.
   const config = loadConfig(configPath(opts.config), process.env, { withoutSecrets: true });
   if (opts.app !== undefined) return appLogsCommand(config, opts.app, opts.follow !== false);
-  if (!/^\d+$/.test(jobArg!)) throw new UsageError(`JOB must be a job number, not "${jobArg}"`);
   const store = new Store(databasePath(config));
   try {
     const id = Number(jobArg);
