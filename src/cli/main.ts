@@ -14,7 +14,40 @@ import { systemdCommand } from './commands/systemd.js';
 import { mirrorCommand } from './commands/mirror.js';
 import { stopCommand } from './commands/stop.js';
 import { jobsCommand } from './commands/jobs.js';
+import { appsCommand } from './commands/apps.js';
+import { restartCommand } from './commands/restart.js';
 import { releasesCommand, unmarkCommand } from './commands/releases.js';
+
+/** The commands that look (status, jobs, releases, logs, apps) and unmark. */
+function readCommands(p: Command, withConfig: (c: Command) => Command): void {
+  withConfig(p.command('status').description('repos, current release, running and queued jobs'))
+    .argument('[repo]')
+    .option('--json', 'machine-readable output')
+    .action((repo: string | undefined, o) => statusCommand(repo, o));
+  withConfig(p.command('jobs').description('job history, newest first'))
+    .argument('[repo]')
+    .option('--state <states>', 'only jobs in these states, with commas (queued, running, succeeded, failed, skipped, interrupted, ignored)')
+    .option('--limit <n>', 'at most this many jobs (1-1000)', '50')
+    .option('--json', 'machine-readable output')
+    .action((repo: string | undefined, o) => jobsCommand(repo, o));
+  withConfig(p.command('releases').description("a repo's releases (live, good, failed) and the commits marked bad"))
+    .argument('<repo>')
+    .option('--json', 'machine-readable output')
+    .action((repo: string, o) => releasesCommand(repo, o));
+  withConfig(p.command('unmark').description("clear a commit's bad mark, without deploying it"))
+    .argument('<repo>')
+    .argument('<sha>', 'the commit, or a unique prefix of at least 7 hex digits')
+    .action((repo: string, sha: string, o) => unmarkCommand(repo, sha, o));
+  withConfig(p.command('logs').description("print a job's log, or with --app a supervised app's output (follows while it runs)"))
+    .argument('[job]')
+    .option('--app <repo>', "the repo's supervised app's output instead: its last 64 KiB, then what it prints")
+    .option('--no-follow', 'print what is there and return')
+    .action((job: string | undefined, o) => logsCommand(job, o));
+  withConfig(p.command('apps').description('supervised apps: state, release, pid, port, uptime, restarts; behind the proxy every instance'))
+    .argument('[repo]')
+    .option('--json', 'machine-readable output')
+    .action((repo: string | undefined, o) => appsCommand(repo, o));
+}
 
 /** The one place that maps errors to exit codes: 0 ok, 1 failure, 2 usage. */
 export function program(): Command {
@@ -59,28 +92,11 @@ export function program(): Command {
     .argument('<repo>')
     .option('--no-wait', 'queue the job and return')
     .action((repo: string, o) => mirrorCommand(repo, o));
-  withConfig(p.command('status').description('repos, current release, running and queued jobs'))
-    .argument('[repo]')
-    .option('--json', 'machine-readable output')
-    .action((repo: string | undefined, o) => statusCommand(repo, o));
-  withConfig(p.command('jobs').description('job history, newest first'))
-    .argument('[repo]')
-    .option('--state <states>', 'only jobs in these states, with commas (queued, running, succeeded, failed, skipped, interrupted, ignored)')
-    .option('--limit <n>', 'at most this many jobs (1-1000)', '50')
-    .option('--json', 'machine-readable output')
-    .action((repo: string | undefined, o) => jobsCommand(repo, o));
-  withConfig(p.command('releases').description("a repo's releases (live, good, failed) and the commits marked bad"))
+  readCommands(p, withConfig);
+  withConfig(p.command('restart').description("restart a repo's supervised app through its health gate (no downtime behind the proxy)"))
     .argument('<repo>')
-    .option('--json', 'machine-readable output')
-    .action((repo: string, o) => releasesCommand(repo, o));
-  withConfig(p.command('unmark').description("clear a commit's bad mark, without deploying it"))
-    .argument('<repo>')
-    .argument('<sha>', 'the commit, or a unique prefix of at least 7 hex digits')
-    .action((repo: string, sha: string, o) => unmarkCommand(repo, sha, o));
-  withConfig(p.command('logs').description("print a job's log (follows while it runs)"))
-    .argument('<job>')
-    .option('--no-follow', 'print what is there and return')
-    .action((job: string, o) => logsCommand(job, o));
+    .option('--no-wait', 'queue the job and return')
+    .action((repo: string, o) => restartCommand(repo, o));
   p.command('demo')
     .description('a self-contained tour in a temp folder: push, webhook, build, switch')
     .option('--once', 'stop after the first deploy (for scripts)')

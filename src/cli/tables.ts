@@ -44,7 +44,7 @@ export function jobsTable(jobs: Job[]): string[] {
       j.state,
       j.failure ?? '-',
       j.trigger,
-      j.ref ?? '(default)',
+      j.ref ?? (j.kind === 'deploy' ? '(default)' : '-'),
       j.target_sha ? j.target_sha.slice(0, 7) : '-',
       shortTime(j.created_at),
       jobDuration(j),

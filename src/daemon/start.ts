@@ -50,9 +50,10 @@ export async function startServer(config: Config | ConfigRef, logger: Logger, op
   const worker = new Worker(ref, store, logger, { apps });
   const token = localToken(first);
   const metrics = new Metrics(ref, store, logger);
-  for (const repo of first.repos.values()) if (repo.deploy?.start) metrics.watchApp(repo.name, apps.get(repo));
+  for (const repo of first.repos.values()) if (repo.deploy?.start && !repo.deploy.proxy) metrics.watchApp(repo.name, apps.get(repo));
+  metrics.watchProxied(apps.proxied);
   // Routes read deps.config on each request: after a reload they see the new one.
-  const deps: AppDeps = { get config() { return ref.current; }, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token], metrics };
+  const deps: AppDeps = { get config() { return ref.current; }, store, logger, kick: (repo) => worker.kick(repo), apiTokens: [token], metrics, apps };
   const app = await buildApp(deps, { https: first.tlsFiles });
   let url: string;
   try {

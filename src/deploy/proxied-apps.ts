@@ -4,11 +4,15 @@ import type { Config, RepoConfig } from '../config/load.js';
 import { ConfigRef } from '../config/config-ref.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { ensureRuntime, type RuntimeClient } from '../runtime/client.js';
-import type { InstanceInfo, RuntimeEvent } from '../runtime/protocol.js';
+import { ensureRuntime, RuntimeClient } from '../runtime/client.js';
+import type { InstanceInfo, RuntimeEvent, RuntimeStatus } from '../runtime/protocol.js';
+import { runtimePaths } from '../runtime/runtime.js';
 import { appLogFile } from './supervisor.js';
 import { layout, readCurrent } from './releases.js';
 import { healthUrl, waitHealthy } from './health.js';
+
+/** A status answer is quick: the runtime answers from memory. */
+const STATUS_TIMEOUT_MS = 5000;
 
 /**
  * serve's handle on the runtime (src/runtime) for repos with `deploy.proxy`: the runtime owns
@@ -50,16 +54,10 @@ export class ProxiedApps {
     const lost = this.client !== null;
     this.connecting ??= ensureRuntime(this.config.data_dir)
       .then(async (c) => {
-        this.client = c;
-        this.stoppedOnPurpose = false;
-        c.on('event', (e: RuntimeEvent) => {
-          if (e.event === 'stopping') this.stoppedOnPurpose = true;
-          for (const w of [...this.exitWaiters]) w(e);
-        });
-        c.on('close', () => this.lostRuntime());
+        const kept = this.attach(c);
         // A new runtime after the old one died: it serves nothing yet.
-        if (lost && this.appEnv) await this.boot(this.appEnv);
-        return c;
+        if (kept === c && lost && this.appEnv) await this.boot(this.appEnv);
+        return kept;
       })
       .finally(() => {
         this.connecting = null;
@@ -79,6 +77,41 @@ export class ProxiedApps {
     this.revive = setTimeout(() => {
       this.conn().catch((err: unknown) => this.logger.error(`could not start a new runtime: ${errorMessage(err)}`));
     }, 500);
+  }
+
+  private attach(c: RuntimeClient): RuntimeClient {
+    // Two connections made at once (a status beside a deploy): one is kept, so each event is seen once.
+    if (this.client && !this.client.closed && this.client !== c) {
+      c.close();
+      return this.client;
+    }
+    this.client = c;
+    this.stoppedOnPurpose = false;
+    c.on('event', (e: RuntimeEvent) => {
+      if (e.event === 'stopping') this.stoppedOnPurpose = true;
+      for (const w of [...this.exitWaiters]) w(e);
+    });
+    c.on('close', () => {
+      if (this.client === c) this.lostRuntime();
+    });
+    return c;
+  }
+
+  /**
+   * What the runtime runs, or null when no runtime runs: asking never starts one (status is
+   * no reason to start apps; the next deploy, restart or start of serve does).
+   */
+  async status(): Promise<RuntimeStatus | null> {
+    let c = this.client && !this.client.closed ? this.client : null;
+    if (!c && this.connecting) c = await this.connecting.catch(() => null);
+    if (!c) {
+      try {
+        c = this.attach(await RuntimeClient.connect(runtimePaths(this.config.data_dir).socket));
+      } catch {
+        return null;
+      }
+    }
+    return c.request('status', {}, STATUS_TIMEOUT_MS);
   }
 
   /** Calls `fn` with each runtime event until the returned function is called. */

@@ -65,6 +65,8 @@ export class Supervisor extends EventEmitter {
   state: AppState = 'stopped';
   /** The release the app runs (or last ran) from. */
   release: string | null = null;
+  /** Restarts after an unexpected exit since the last `start` (a deploy, a restart, a boot). */
+  restarts = 0;
   private child: ChildProcess | null = null;
   private startedAt = 0;
   private crashes = 0;
@@ -88,6 +90,11 @@ export class Supervisor extends EventEmitter {
     return this.child?.pid ?? null;
   }
 
+  /** When the running process was spawned (ms since the epoch), or null when none runs. */
+  get spawnedAt(): number | null {
+    return this.child ? this.startedAt : null;
+  }
+
   get pidFile(): string {
     return appPidFile(this.opts.dataDir, this.opts.repo);
   }
@@ -99,6 +106,7 @@ export class Supervisor extends EventEmitter {
     this.release = dir.split('/').pop() ?? dir;
     this.launch = { dir, env: { ...env, ...(this.opts.port !== undefined ? { PORT: String(this.opts.port) } : {}) }, command: this.opts.command, port: this.opts.port };
     this.crashes = 0;
+    this.restarts = 0;
     this.spawnChild();
   }
 
@@ -156,7 +164,9 @@ export class Supervisor extends EventEmitter {
     this.state = 'backoff';
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      if (this.state === 'backoff') this.spawnChild();
+      if (this.state !== 'backoff') return;
+      this.restarts++;
+      this.spawnChild();
     }, backoff);
   }
 
@@ -209,7 +219,8 @@ export async function killStale(dataDir: string, repo: string, graceMs: number):
   return info.pid;
 }
 
-function isOurs(pid: number, repo: string): boolean {
+/** Whether the group led by `pid` is this repo's app (its environment names the repo; no leader left: the group id is trusted). */
+export function isOurs(pid: number, repo: string): boolean {
   let environ: string;
   try {
     readlinkSync(`/proc/${pid}/cwd`);

@@ -91,6 +91,7 @@ export const JOB_FAILURES = {
   unhealthy: 'the new release never passed its health check',
   probation_failed: 'the new release failed in probation (crash or failed health check)',
   no_rollback_target: 'there is no good release to roll back to',
+  nothing_to_restart: 'the repo has no supervised app, or no live release whose app could be restarted',
   needs_server: 'the job needs the running server (a supervised app)',
   mirror_failed: 'a mirror target did not take every ref (a retry is scheduled)',
   mirror_diverged: 'a mirror target has diverged refs and force is off',

@@ -29,7 +29,7 @@ export function repoLabel(config: Config, repo: string): string {
 }
 
 /** Closed sets for a job's kind and final state. */
-const KINDS = ['deploy', 'rollback', 'mirror'];
+const KINDS = ['deploy', 'rollback', 'mirror', 'restart'];
 const OUTCOMES = ['succeeded', 'failed', 'skipped', 'interrupted', 'ignored'];
 
 export function kindLabel(kind: string): string {
@@ -44,7 +44,7 @@ export function outcomeLabel(state: string): string {
  * A step by its kind: the first word of its name (`build: npm ci` is `build`, `switch current
  * -> releases/...` is `switch`). The rest of a name carries refs, shas and commands.
  */
-const STEPS = ['resolve', 'fetch', 'materialise', 'link', 'build', 'stop', 'start', 'wait', 'switch', 'probation', 'restart', 'prune', 'find', 'mirror'];
+const STEPS = ['resolve', 'fetch', 'materialise', 'link', 'build', 'stop', 'start', 'wait', 'switch', 'route', 'probation', 'restart', 'retire', 'prune', 'find', 'mirror'];
 
 export function stepLabel(name: string): string {
   const first = /^[a-z]+/.exec(name)?.[0] ?? '';

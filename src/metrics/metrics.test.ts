@@ -135,8 +135,8 @@ test('steps are timed from their start and done lines; a step open when its job 
   now = 4500;
   assert.deepEqual(timer.jobEnded(1), [{ job: 1, name: 'probation 30s', seconds: 3, ok: false }]);
   assert.deepEqual(timer.jobEnded(1), []);
-  const labels = ['resolve refs/heads/x', 'fetch https://h/x.git', 'materialise 1a2b3c4 into releases/x', 'link shared', 'build: make', 'stop the app', 'start: node s.js', 'wait healthy: GET /', 'switch current -> releases/x', 'probation 30s', 'restart: systemctl restart x', 'prune (keep 5)', 'find the previous good release', 'mirror to 2 target(s)'].map(stepLabel);
-  assert.deepEqual(labels, ['resolve', 'fetch', 'materialise', 'link', 'build', 'stop', 'start', 'wait', 'switch', 'probation', 'restart', 'prune', 'find', 'mirror']);
+  const labels = ['resolve refs/heads/x', 'fetch https://h/x.git', 'materialise 1a2b3c4 into releases/x', 'link shared', 'build: make', 'stop the app', 'start: node s.js', 'wait healthy: GET /', 'switch current -> releases/x', 'route 127.0.0.1:3000 -> releases/x (PORT 4000)', 'probation 30s', 'restart: systemctl restart x', 'retire releases/y (in-flight requests get 30s, then it stops)', 'prune (keep 5)', 'find the previous good release', 'mirror to 2 target(s)'].map(stepLabel);
+  assert.deepEqual(labels, ['resolve', 'fetch', 'materialise', 'link', 'build', 'stop', 'start', 'wait', 'switch', 'route', 'probation', 'restart', 'retire', 'prune', 'find', 'mirror']);
   assert.equal(stepLabel('Ünïcode step'), OTHER);
   assert.equal(stepLabel(`${rand()} step`), OTHER);
 });

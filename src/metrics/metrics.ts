@@ -3,6 +3,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { Config } from '../config/load.js';
 import { ConfigRef } from '../config/config-ref.js';
 import type { Logger } from '../lib/log.js';
+import type { RuntimeEvent } from '../runtime/protocol.js';
 import { errorMessage } from '../lib/errors.js';
 import { isFinal, type Job, type LogLine, type Store } from '../store/store.js';
 import { listMirrorStatus } from '../store/mirror-status.js';
@@ -94,6 +95,25 @@ export class Metrics {
       if (exited) this.appRestarts.inc(label);
       exited = false;
     });
+  }
+
+  /**
+   * Counts the restarts and crashes of app instances behind the proxy, from the events the
+   * runtime pushes to serve: an `exit` it starts again after (`restarting`) is a restart, one
+   * before min_uptime a crash. Events come while serve is connected to the runtime.
+   */
+  watchProxied(apps: { onEvent(fn: (e: RuntimeEvent) => void): () => void }): void {
+    const off = apps.onEvent((e) => {
+      try {
+        if (e.event !== 'exit') return;
+        const label = { repo: repoLabel(this.config, e.repo) };
+        if (e.crash) this.appCrashes.inc(label);
+        if (e.restarting) this.appRestarts.inc(label);
+      } catch (err) {
+        this.logger?.warn({ err }, `metrics: runtime event: ${errorMessage(err)}`);
+      }
+    });
+    this.detach.push(off);
   }
 
   /** Stops listening (the store and the apps outlive a closed app in tests). */

@@ -21,7 +21,9 @@ export function formatLogLine(l: Pick<LogLine, 'ts' | 'stream' | 'line'>): strin
 
 export function formatJob(j: Job): string {
   const sha = j.target_sha ? ` ${j.target_sha.slice(0, 7)}` : '';
-  return `#${j.id} ${j.state} ${e(j.ref ?? '(default)')}${sha}${j.reason ? `: ${e(j.reason)}` : ''}`;
+  // A rollback or restart has no ref: its kind says what it was.
+  const what = j.ref ?? (j.kind === 'deploy' ? '(default)' : j.kind);
+  return `#${j.id} ${j.state} ${e(what)}${sha}${j.reason ? `: ${e(j.reason)}` : ''}`;
 }
 
 

@@ -3,6 +3,9 @@ import { redactUrl } from '../lib/redact.js';
 import { layout, readCurrent } from '../deploy/releases.js';
 import type { Job, Store } from '../store/store.js';
 import { listMirrorStatus, type MirrorStatus } from '../store/mirror-status.js';
+import type { Apps } from '../deploy/apps.js';
+import type { AppStatus } from '../deploy/app-status.js';
+import { localApps, serverApps } from '../deploy/app-status-read.js';
 
 export interface RepoStatus {
   repo: string;
@@ -17,10 +20,15 @@ export interface RepoStatus {
   last: Job | null;
   /** One row per mirror target that has run (url without any password). */
   mirrors: MirrorStatus[];
+  /** The supervised app (`deploy.start`): state, release, pid, port, uptime, restarts; null for other repos. */
+  app: AppStatus | null;
 }
 
-/** What `autopull status` and `GET /api/repos` show: read from the store and the disk. */
-export function repoStatus(config: Config, store: Store, only?: string): RepoStatus[] {
+/**
+ * What `autopull status` and `GET /api/repos` show: read from the store and the disk; `apps`
+ * the supervised apps' state (repoStatusWithApps), else `app` is null.
+ */
+export function repoStatus(config: Config, store: Store, only?: string, apps: AppStatus[] = []): RepoStatus[] {
   const out: RepoStatus[] = [];
   for (const repo of config.repos.values()) {
     if (only !== undefined && repo.name !== only) continue;
@@ -39,9 +47,17 @@ export function repoStatus(config: Config, store: Store, only?: string): RepoSta
       active,
       last: find((j) => j.state !== 'running' && j.state !== 'queued' && j.state !== 'ignored'),
       mirrors: repo.mirror ? listMirrorStatus(store.db, repo.name) : [],
+      app: apps.find((a) => a.repo === repo.name) ?? null,
     });
   }
   return out;
+}
+
+/** repoStatus with each supervised app's state: from serve's own apps when given, else read from the data_dir. */
+export async function repoStatusWithApps(config: Config, store: Store, only?: string, apps?: Apps): Promise<RepoStatus[]> {
+  const known = only === undefined || config.repos.has(only as never);
+  const states = !known ? [] : apps ? await serverApps(config, apps, only) : await localApps(config, only);
+  return repoStatus(config, store, only, states);
 }
 
 /** Running before queued; queued jobs oldest first (claim takes the lowest id). */

@@ -8,15 +8,19 @@ import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { layout } from '../deploy/releases.js';
-import { runDeploy, type JobContext } from '../deploy/deploy.js';
+import { runDeploy, type JobContext, type JobResult } from '../deploy/deploy.js';
 import { prune } from '../deploy/prune.js';
 import { releaseLedger } from '../store/release-ledger.js';
 import { mirrorBook } from '../store/mirror-status.js';
 import { runRollback } from '../deploy/rollback.js';
+import { runRestart } from '../deploy/restart-app.js';
 import type { Apps } from '../deploy/apps.js';
 import { runMirrorJob } from '../mirror/job.js';
 import type { Job, Store } from '../store/store.js';
 import { DEFAULT_LEASE_MS, type JobOwner, type JobQueue } from '../store/job-queue.js';
+
+/** The handler of each job kind. */
+const JOB_RUNNERS: Record<Job['kind'], (ctx: JobContext) => Promise<JobResult>> = { deploy: runDeploy, rollback: runRollback, mirror: runMirrorJob, restart: runRestart };
 
 /** How often a repo whose job runs in another process is checked again: doubling, capped. */
 const WAIT_FIRST_MS = 250;
@@ -238,7 +242,9 @@ export class Worker {
     const ctx = this.jobContext(job, ac, config, repo);
     ctx.log('info', `job ${job.id}: ${describe(job)} (${job.trigger}${job.force ? ', forced' : ''})`);
     try {
-      const result = job.kind === 'rollback' ? await runRollback(ctx) : job.kind === 'mirror' ? await runMirrorJob(ctx) : await runDeploy(ctx);
+      const run = JOB_RUNNERS[job.kind] as ((c: JobContext) => Promise<JobResult>) | undefined;
+      if (!run) throw new Error(`job kind "${job.kind}" is unknown to this version of autopull`);
+      const result = await run(ctx);
       ctx.log('info', result.reason);
       await this.report(job, { state: result.state, reason: result.reason, failure: result.failure ?? null });
     } catch (err) {
@@ -277,6 +283,7 @@ export class Worker {
 }
 
 function describe(job: Job): string {
+  if (job.kind === 'restart') return `restart the app of ${job.repo}`;
   if (job.kind === 'rollback') return `rollback ${job.repo}${typeof job.params?.to === 'string' ? ` to ${job.params.to}` : ''}`;
   if (job.kind === 'mirror') return `mirror ${job.repo}`;
   return `deploy ${job.repo} ${job.ref ?? '(default branch)'}`;

@@ -55,7 +55,8 @@ export class Instance extends EventEmitter {
 
   info(open: { requests: number; sockets: number }): InstanceInfo {
     const { repo, release } = this.spec;
-    return { id: this.id, repo, release, pid: this.pid, port: this.port, state: this.state, started_at: this.startedAt, restarts: this.restarts, routed: this.routed, open };
+    const spawned_at = this.child ? new Date(this.spawnedAt).toISOString() : null;
+    return { id: this.id, repo, release, pid: this.pid, port: this.port, state: this.state, started_at: this.startedAt, spawned_at, restarts: this.restarts, routed: this.routed, open };
   }
 
   /** Starts the process; throws when it cannot be spawned. */

@@ -34,6 +34,8 @@ export interface InstanceInfo {
   port: number;
   state: InstanceState;
   started_at: string;
+  /** When its current process started (after a restart, the restart's time); null while none runs. Absent from an older runtime. */
+  spawned_at?: string | null;
   restarts: number;
   /** Whether the repo's proxy sends it traffic. */
   routed: boolean;

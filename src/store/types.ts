@@ -10,7 +10,7 @@ export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'skippe
 export function isFinal(state: string): boolean {
   return (FINAL_STATES as readonly string[]).includes(state);
 }
-export type JobKind = 'deploy' | 'rollback' | 'mirror';
+export type JobKind = 'deploy' | 'rollback' | 'mirror' | 'restart';
 export type Trigger = 'webhook' | 'manual' | 'recovery' | 'poll' | 'retry';
 /** What a job carries beyond its ref: a rollback's target, a mirror target override, or the targets a retry is for. */
 export interface JobParams {

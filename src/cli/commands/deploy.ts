@@ -17,7 +17,7 @@ import { escapeLines } from '../../lib/escape-controls.js';
 interface JobRequest {
   repo: string;
   /** API route under /api/repos/:repo/ and its JSON body. */
-  action: 'deploy' | 'rollback' | 'mirror';
+  action: 'deploy' | 'rollback' | 'mirror' | 'restart';
   body: Record<string, unknown>;
   /** The same request in-process. */
   enqueue(config: Config, store: Store): { id: number };

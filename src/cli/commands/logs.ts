@@ -4,12 +4,19 @@ import { databasePath } from '../../daemon/paths.js';
 import { isFinal, Store } from '../../store/store.js';
 import { AppError, UsageError } from '../../lib/errors.js';
 import { formatLogLine } from '../../runner/format.js';
+import { appLogsCommand } from './app-logs.js';
 
-/** Prints a job's log from the store; with follow, polls until the job reaches a final state. */
-export async function logsCommand(jobArg: string, opts: { config?: string; follow?: boolean }): Promise<void> {
-  if (!/^\d+$/.test(jobArg)) throw new UsageError(`JOB must be a job number, not "${jobArg}"`);
+/**
+ * `autopull logs JOB`: a job's log from the store; with follow, polls until the job reaches a
+ * final state. `autopull logs --app REPO`: a supervised app's output (app-logs.ts).
+ */
+export async function logsCommand(jobArg: string | undefined, opts: { config?: string; follow?: boolean; app?: string }): Promise<void> {
+  if (jobArg !== undefined && opts.app !== undefined) throw new UsageError(`give a JOB or --app REPO, not both`);
+  if (jobArg === undefined && opts.app === undefined) throw new UsageError('give a JOB number (see autopull jobs), or --app REPO for an app\'s output');
+  if (jobArg !== undefined && !/^\d+$/.test(jobArg)) throw new UsageError(`JOB must be a job number, not "${jobArg}"`);
   // Only reads: works without the secrets' environment variables.
   const config = loadConfig(configPath(opts.config), process.env, { withoutSecrets: true });
+  if (opts.app !== undefined) return appLogsCommand(config, opts.app, opts.follow !== false);
   const store = new Store(databasePath(config));
   try {
     const id = Number(jobArg);

@@ -2,20 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
-import { repoStatus } from '../../runner/status.js';
+import { repoStatusWithApps } from '../../runner/status.js';
+import { enqueueRestart } from '../../runner/apps.js';
 import { enqueueManual, enqueueMirror, enqueueRollback } from '../../runner/manual.js';
 import { jsonBody } from './api-input.js';
 
-/** /api/repos: status of each repo, and the manual jobs (deploy, rollback, mirror). */
+/** /api/repos: status of each repo (its supervised app's state included), and the manual jobs (deploy, rollback, mirror, restart). */
 
 const deployBody = z.strictObject({ ref: z.string().min(1).max(1024).optional(), force: z.boolean().optional() });
 const rollbackBody = z.strictObject({ to: z.string().min(1).max(100).optional() });
+const noBody = z.strictObject({});
 
 export async function repoApiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.get<{ Querystring: { repo?: string } }>('/api/repos', async (req) => ({ ok: true, repos: repoStatus(deps.config, deps.store, req.query.repo) }));
+  app.get<{ Querystring: { repo?: string } }>('/api/repos', async (req) => ({ ok: true, repos: await repoStatusWithApps(deps.config, deps.store, req.query.repo, deps.apps) }));
 
   app.get<{ Params: { repo: string } }>('/api/repos/:repo', async (req) => {
-    const [status] = repoStatus(deps.config, deps.store, req.params.repo);
+    const [status] = await repoStatusWithApps(deps.config, deps.store, req.params.repo, deps.apps);
     if (!status) throw new AppError('unknown_repo', `no repo named "${req.params.repo.slice(0, 100)}" is configured`);
     return { ok: true, repo: status };
   });
@@ -32,6 +34,13 @@ export async function repoApiRoutes(app: FastifyInstance, deps: AppDeps): Promis
     const { id, coalesced } = enqueueRollback(deps.config, deps.store, req.params.repo, body.to);
     setImmediate(() => deps.kick(req.params.repo));
     return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued rollback job ${id}` : `rollback job ${id} queued` });
+  });
+
+  app.post<{ Params: { repo: string } }>('/api/repos/:repo/restart', async (req, reply) => {
+    jsonBody(req, noBody);
+    const { id, coalesced } = enqueueRestart(deps.config, deps.store, req.params.repo);
+    setImmediate(() => deps.kick(req.params.repo));
+    return reply.code(202).send({ ok: true, status: 'queued', jobs: [id], message: coalesced ? `merged into queued restart job ${id}` : `restart job ${id} queued` });
   });
 
   app.post<{ Params: { repo: string } }>('/api/repos/:repo/mirror', async (req, reply) => {
