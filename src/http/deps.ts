@@ -2,6 +2,7 @@ import type { Config } from '../config/load.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../lib/log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { EventOptions } from './events/event-hub.js';
 
 /** What the HTTP app needs from the daemon: every route plugin receives this and nothing else. */
 export interface AppDeps {
@@ -15,4 +16,6 @@ export interface AppDeps {
   now?: () => Date;
   /** The server's metrics (fed by its apps too); when absent, the app makes its own from the store. */
   metrics?: Metrics;
+  /** Limits of the event streams (GET /api/events, /api/jobs/:id/events) other than the defaults: for tests. */
+  events?: Partial<EventOptions>;
 }
