@@ -7,13 +7,14 @@ import { jobApiRoutes } from './api-jobs.js';
 import { deliveryApiRoutes } from './api-deliveries.js';
 import { releaseApiRoutes } from './api-releases.js';
 import { eventApiRoutes } from './api-events.js';
+import { simulateApiRoutes } from './api-simulate.js';
 
 /**
  * JSON API for the CLI and the dashboard; every route wants `Authorization: Bearer TOKEN`.
  * Each area is a plugin in its own file (routes/api-<area>.ts), registered below as a child of
  * this one, so the bearer check added here runs before every one of its routes.
  */
-const API_AREAS = [repoApiRoutes, jobApiRoutes, deliveryApiRoutes, releaseApiRoutes, eventApiRoutes];
+const API_AREAS = [repoApiRoutes, jobApiRoutes, deliveryApiRoutes, releaseApiRoutes, eventApiRoutes, simulateApiRoutes];
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const tokens = [deps.config.auth_token, ...deps.apiTokens].filter((t): t is string => typeof t === 'string' && t.length > 0);
