@@ -19,7 +19,7 @@ const simulateBody = z.strictObject({
 export async function simulateApiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.post<{ Params: { repo: string } }>('/api/repos/:repo/simulate', async (req, reply) => {
     const body = jsonBody(req, simulateBody);
-    const out = simulatePush(deps, req.log, { repo: req.params.repo, sender: body.sender, ref: body.ref, remoteAddress: req.clientAddress, by: 'api' });
+    const out = simulatePush(deps, req.log, { repo: req.params.repo, sender: body.sender, ref: body.ref, remoteAddress: req.clientAddress, by: req.session && !req.headers.authorization ? 'dashboard' : 'api' });
     return reply.code(out.status).send(out.body);
   });
 }
