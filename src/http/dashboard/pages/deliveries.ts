@@ -31,11 +31,11 @@ export function deliveriesPage(session: Session, list: Delivery[], repos: string
 ${list.length === 0
   ? html`<p class="muted">No deliveries${repo ? html` for ${repo}` : html``} yet.</p>`
   : html`<div class="scroll"><table class="deliveries">
-<thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Repo</th><th scope="col">Sender</th><th scope="col">Answer</th><th scope="col">Why</th><th scope="col">Jobs</th></tr></thead>
+<thead><tr><th scope="col">#</th><th scope="col" class="wide-only">When</th><th scope="col">Repo</th><th scope="col">Sender</th><th scope="col">Answer</th><th scope="col">Why</th><th scope="col">Jobs</th></tr></thead>
 <tbody>${list.map(
       (d) => html`<tr data-delivery="${d.id}">
   <td><a href="/deliveries/${d.id}">#${d.id}</a></td>
-  <td>${ago(d.received_at, at)}</td>
+  <td class="wide-only">${ago(d.received_at, at)}</td>
   <td>${d.repo ?? html`<span class="muted">?</span>`}</td>
   <td>${d.provider ?? html`<span class="muted">unknown</span>`} <span class="muted">${d.event ?? ''}</span>${simulated(d)}</td>
   <td>${codeBadge(d.status_code)} ${d.outcome}</td>

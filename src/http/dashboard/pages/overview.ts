@@ -52,7 +52,7 @@ function repoCard(r: OverviewRepo, at: Date): SafeHtml {
 
 function jobRow(j: Job, at: Date): SafeHtml {
   return html`<tr>
-  <td>${jobLink(j)}</td><td>${j.repo}</td><td>${j.kind}</td><td class="wrap">${j.ref ?? ''}</td>
+  <td>${jobLink(j)}</td><td>${j.repo}</td><td class="wide-only">${j.kind}</td><td class="wrap">${j.ref ?? ''}</td>
   <td>${badge(j.state)}</td><td>${ago(j.finished_at ?? j.started_at ?? j.created_at, at)}</td>
 </tr>`;
 }
@@ -69,7 +69,7 @@ ${repos.length === 0 ? html`<p>No repos are configured.</p>` : repos.map((r) => 
 ${recent.length === 0
   ? html`<p class="muted">No jobs yet: push, or simulate a push for a repo.</p>`
   : html`<div class="scroll"><table>
-<thead><tr><th scope="col">Job</th><th scope="col">Repo</th><th scope="col">Kind</th><th scope="col">Ref</th><th scope="col">State</th><th scope="col">When</th></tr></thead>
+<thead><tr><th scope="col">Job</th><th scope="col">Repo</th><th scope="col" class="wide-only">Kind</th><th scope="col">Ref</th><th scope="col">State</th><th scope="col">When</th></tr></thead>
 <tbody>${recent.map((j) => jobRow(j, at))}</tbody>
 </table></div>`}
 </section>`,
