@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's browser script (src/http/dashboard/static/): a classic script, browser globals.
+    files: ['src/**/static/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
     // Small files named after what they export, short functions (STYLE.md); tests may run longer.
     files: ['src/**/*.ts'],
     ignores: ['src/**/*.test.ts'],

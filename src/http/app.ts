@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { Metrics } from '../metrics/metrics.js';
 import { applyLimits, serverLimitOptions } from './limits.js';
+import { registerDashboard } from './dashboard/index.js';
 
 
 /**
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps, opts: { https?: { cert: Buffer; ke
 
   app.setNotFoundHandler((req, reply) => sendError(reply, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
 
+  await registerDashboard(app, deps);
   await app.register(healthRoutes);
   await app.register(hookRoutes, deps);
   await app.register(apiRoutes, deps);

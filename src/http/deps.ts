@@ -3,6 +3,7 @@ import type { Store } from '../store/store.js';
 import type { Logger } from '../lib/log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Apps } from '../deploy/apps.js';
+import type { EventOptions } from './events/event-hub.js';
 
 /** What the HTTP app needs from the daemon: every route plugin receives this and nothing else. */
 export interface AppDeps {
@@ -18,4 +19,6 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The server's supervised apps (their state for /api/apps); when absent, read from the data_dir like a CLI with no server. */
   apps?: Apps;
+  /** Limits of the event streams (GET /api/events, /api/jobs/:id/events) other than the defaults: for tests. */
+  events?: Partial<EventOptions>;
 }

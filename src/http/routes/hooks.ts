@@ -5,6 +5,7 @@ import { receiveAny, receiveForRepo, type Decision } from '../../webhooks/receiv
 import type { WebhookRequest } from '../../webhooks/provider.js';
 import { sendError } from '../reply.js';
 import { capRejected, ledgerRecord } from '../cap-rejected.js';
+import { SIMULATED_HEADER } from '../../webhooks/simulate.js';
 
 /** Headers never stored in the ledger as sent: credentials and MACs (a MAC invites offline guessing of a weak secret). */
 const REDACT = new Set([
@@ -24,7 +25,8 @@ const REDACT = new Set([
 export function storedHeaders(headers: FastifyRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
+    // Only autopull's own simulation marks a delivery as simulated (http/simulate.ts).
+    if (v === undefined || k === SIMULATED_HEADER) continue;
     out[k] = REDACT.has(k) ? '[redacted]' : Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
@@ -68,6 +70,8 @@ export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, statu
 export interface Recorded {
   status: number;
   body: Record<string, unknown>;
+  /** The ledger row's id (GET /api/deliveries/:id). */
+  ledgerId: number;
 }
 
 /**
@@ -84,7 +88,7 @@ export function recordDecision(
   opts: { repoParam?: string; redeliveryOf?: number } = {},
 ): Recorded {
   const deliveryId = decision.deliveryId ?? randomUUID();
-  const { jobs } = deps.store.recordDelivery(
+  const { id: ledgerId, jobs } = deps.store.recordDelivery(
     ledgerRecord(decision, {
       delivery_id: deliveryId,
       provider: decision.provider,
@@ -108,8 +112,8 @@ export function recordDecision(
   // A line about jobs names their repo and, when there is one, the job (`job`, like the worker's lines).
   const about = { repo: decision.repos.join(',') || undefined, ...(jobs.length === 1 ? { job: jobs[0] } : {}) };
   log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, ...about, jobs, redelivery_of: opts.redeliveryOf }, decision.message);
-  if (!decision.ok) return { status: decision.status, body: { ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId } };
-  return { status: decision.status, body: { ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message } };
+  if (!decision.ok) return { status: decision.status, ledgerId, body: { ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId } };
+  return { status: decision.status, ledgerId, body: { ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message } };
 }
 
 function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest): FastifyReply {

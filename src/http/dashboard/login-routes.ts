@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.js';
+import { safeEqual } from '../../webhooks/signature.js';
+import { addressKey } from '../limits.js';
+import type { DashboardOptions } from './options.js';
+import { loginPage } from './pages/login.js';
+import { cookies, requireCsrf, SESSION_COOKIE, setCookie } from './session-auth.js';
+import { sendPage } from './send.js';
+import { formBody } from './form.js';
+
+/** The login form's CSRF token, before there is a session to keep it in: a cookie, echoed by the form. */
+const LOGIN_COOKIE = 'autopull_login';
+
+/** Where to go after the login: a path on this site only (`/x`, never `//host` or `/\host`). */
+export function safeNext(next: string | undefined | null): string {
+  if (!next || next.length > 2000 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  return next;
+}
+
+function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string): FastifyReply {
+  const csrf = randomBytes(32).toString('base64url');
+  setCookie(req, reply, LOGIN_COOKIE, csrf, 3600);
+  return sendPage(reply.code(status), loginPage({ csrf, next, error }));
+}
+
+/**
+ * GET/POST /login and POST /logout. The token is any the API takes (auth_token, or the token
+ * file in data_dir). Failed logins are limited per client address (IPv6: per /64): past the
+ * limit the answer is 429 with Retry-After, even for the right token, until the window ends.
+ */
+export async function loginRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
+  const tokens = [o.config.auth_token, ...o.apiTokens].filter((t): t is string => typeof t === 'string' && t.length > 0);
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
+    if (req.session) return reply.redirect(safeNext(req.query.next), 303);
+    return showLogin(req, reply, 200, safeNext(req.query.next));
+  });
+
+  app.post('/login', async (req, reply) => {
+    const form = formBody(req);
+    const next = safeNext(form.get('next'));
+    const key = addressKey(req.clientAddress);
+    const wait = o.limiter.retryAfter(key);
+    if (wait > 0) {
+      void reply.header('retry-after', String(wait));
+      throw new AppError('rate_limited', `too many failed logins from your address; try again in ${Math.ceil(wait / 60)} min`);
+    }
+    const expected = cookies(req)[LOGIN_COOKIE] ?? '';
+    const given = form.get('_csrf') ?? '';
+    if (given === '' || expected === '' || !safeEqual(given, expected)) {
+      throw new AppError('forbidden', 'missing or wrong CSRF token on the login form: reload the page and try again');
+    }
+    const token = form.get('token') ?? '';
+    if (token === '' || !tokens.some((t) => safeEqual(token, t))) {
+      o.limiter.failed(key);
+      req.log.warn({ address: req.clientAddress }, 'dashboard login refused: wrong token');
+      return showLogin(req, reply, 401, next, 'That token is not the one autopull has.');
+    }
+    o.limiter.succeeded(key);
+    const session = o.sessions.create();
+    setCookie(req, reply, SESSION_COOKIE, session.id, o.sessions.cookieMaxAge);
+    setCookie(req, reply, LOGIN_COOKIE, '', 0);
+    req.log.info({ address: req.clientAddress }, 'dashboard login');
+    return reply.redirect(next, 303);
+  });
+
+  app.post('/logout', async (req, reply) => {
+    const form = formBody(req);
+    if (req.session) {
+      requireCsrf(req, form.get('_csrf') ?? undefined);
+      o.sessions.destroy(req.session.id);
+    }
+    setCookie(req, reply, SESSION_COOKIE, '', 0);
+    return reply.redirect('/login', 303);
+  });
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../lib/errors.js';
+import { repoStatus } from '../../runner/status.js';
+import { intParam } from '../routes/api-input.js';
+import { simulatePush } from '../simulate.js';
+import type { DashboardOptions } from './options.js';
+import { overviewPage, type OverviewRepo } from './pages/overview.js';
+import { jobPage, PAGE_LINES } from './pages/job.js';
+import { deliveriesPage, deliveryPage } from './pages/deliveries.js';
+import { simulatePage } from './pages/simulate.js';
+import { requireCsrf } from './session-auth.js';
+import { sendPage } from './send.js';
+import { formBody } from './form.js';
+import type { Session } from './sessions.js';
+
+/** The dashboard's pages; every one needs a session (the plugin's guard sends others to /login). */
+export async function pageRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
+  const now = () => o.now?.() ?? new Date();
+  const session = (s: Session | null) => s as Session;
+
+  app.get('/', async (req, reply) => {
+    const repos: OverviewRepo[] = repoStatus(o.config, o.store).map((status) => ({
+      status,
+      liveSince: status.current ? (o.store.getRelease(status.repo, status.current.release)?.created_at ?? null) : null,
+      // Filled in when repoStatus knows the supervised apps (GET /api/apps).
+      app: (status as { app?: { state?: string } | null }).app?.state ?? null,
+    }));
+    return sendPage(reply, overviewPage(session(req.session), repos, o.store.listJobs({ limit: 15 }), now()));
+  });
+
+  app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
+    const job = o.store.getJob(intParam(req.params.id, 'job id'));
+    if (!job) throw new AppError('not_found', `no job ${req.params.id.slice(0, 20)}`);
+    // One more line than shown tells the page that the rest is to be streamed.
+    return sendPage(reply, jobPage(session(req.session), job, o.store.logsAfter(job.id, 0, PAGE_LINES + 1), now()));
+  });
+
+  app.get<{ Querystring: { repo?: string } }>('/deliveries', async (req, reply) => {
+    const repo = req.query.repo || undefined;
+    const list = o.store.listDeliveries({ repo, limit: 100 });
+    return sendPage(reply, deliveriesPage(session(req.session), list, [...o.config.repos.keys()], repo, now()));
+  });
+
+  app.get<{ Params: { id: string } }>('/deliveries/:id', async (req, reply) => {
+    const d = o.store.getDelivery(intParam(req.params.id, 'delivery id'));
+    if (!d) throw new AppError('not_found', `no delivery ${req.params.id.slice(0, 20)}`);
+    return sendPage(reply, deliveryPage(session(req.session), d, now()));
+  });
+
+  const repoOf = (name: string) => {
+    const repo = o.config.repos.get(name as never);
+    if (!repo) throw new AppError('unknown_repo', `no repo named "${name.slice(0, 100)}" is configured`);
+    return repo;
+  };
+
+  app.get<{ Params: { repo: string } }>('/repos/:repo/simulate', async (req, reply) => sendPage(reply, simulatePage(session(req.session), repoOf(req.params.repo))));
+
+  /**
+   * The form's post: without script, the browser follows the answer to the job (or, when
+   * nothing was queued, to the delivery that says why). dashboard.js sends the same through
+   * the API instead and goes to the same place.
+   */
+  app.post<{ Params: { repo: string } }>('/repos/:repo/simulate', async (req, reply) => {
+    const repo = repoOf(req.params.repo);
+    const form = formBody(req);
+    requireCsrf(req, form.get('_csrf') ?? undefined);
+    const sender = form.get('sender') ?? '';
+    const ref = (form.get('ref') ?? '').trim();
+    try {
+      if (ref === '') throw new AppError('bad_request', 'give the ref to push, like refs/heads/main');
+      const out = simulatePush(o, req.log, { repo: repo.name, sender, ref, remoteAddress: req.clientAddress, by: 'dashboard' });
+      const jobs = (out.body.jobs as number[] | undefined) ?? [];
+      return reply.redirect(jobs.length > 0 ? `/jobs/${jobs[0]}` : `/deliveries/${out.ledgerId}`, 303);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return sendPage(reply.code(err.status), simulatePage(session(req.session), repo, { sender, ref, error: err.message }));
+    }
+  });
+}

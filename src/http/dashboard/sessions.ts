@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+
+export interface Session {
+  id: string;
+  /** Sent back with every form (`_csrf`) and every browser API call that changes something (X-CSRF-Token). */
+  csrf: string;
+  createdAt: number;
+  usedAt: number;
+}
+
+export interface SessionOptions {
+  /** A session unused this long is gone. */
+  idleMs: number;
+  /** A session is gone this long after the login, used or not. */
+  maxAgeMs: number;
+  /** Sessions kept at most; a new login past it ends the least recently used one. */
+  max: number;
+}
+
+export const SESSION_DEFAULTS: SessionOptions = { idleMs: 2 * 3600_000, maxAgeMs: 12 * 3600_000, max: 1000 };
+
+const token = () => randomBytes(32).toString('base64url');
+
+/**
+ * Dashboard sessions, in this process's memory only: a restart of the server logs everyone
+ * out, and nothing about a session is on disk. The cookie holds the random id, nothing else.
+ */
+export class Sessions {
+  private readonly map = new Map<string, Session>();
+
+  constructor(
+    private readonly o: SessionOptions = SESSION_DEFAULTS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  create(): Session {
+    const t = this.now();
+    if (this.map.size >= this.o.max) {
+      // Map order is insertion order, and get() re-inserts: the first is the least recently used.
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    const s: Session = { id: token(), csrf: token(), createdAt: t, usedAt: t };
+    this.map.set(s.id, s);
+    return s;
+  }
+
+  /** The live session with this id (its use noted), or null. */
+  get(id: string): Session | null {
+    const s = this.map.get(id);
+    if (!s) return null;
+    const t = this.now();
+    if (t - s.usedAt > this.o.idleMs || t - s.createdAt > this.o.maxAgeMs) {
+      this.map.delete(id);
+      return null;
+    }
+    s.usedAt = t;
+    this.map.delete(id);
+    this.map.set(id, s);
+    return s;
+  }
+
+  destroy(id: string): void {
+    this.map.delete(id);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Seconds a new session's cookie may live. */
+  get cookieMaxAge(): number {
+    return Math.floor(this.o.maxAgeMs / 1000);
+  }
+}
+
+export interface LimiterOptions {
+  /** Failed logins allowed per address within `windowMs`. */
+  failures: number;
+  windowMs: number;
+  /** Addresses tracked at most (a flood of addresses forgets the oldest). */
+  maxKeys: number;
+}
+
+/**
+ * Failed logins per client address: past `failures` within the window, the address is
+ * refused (429) until the window ends, even with the right token. A success clears it.
+ */
+export class LoginLimiter {
+  private readonly map = new Map<string, { count: number; until: number }>();
+
+  constructor(
+    private readonly o: LimiterOptions = { failures: 5, windowMs: 10 * 60_000, maxKeys: 10_000 },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds to wait before trying again, or 0 when a try is allowed now. */
+  retryAfter(key: string): number {
+    const e = this.map.get(key);
+    if (!e) return 0;
+    const t = this.now();
+    if (t >= e.until) {
+      this.map.delete(key);
+      return 0;
+    }
+    return e.count >= this.o.failures ? Math.ceil((e.until - t) / 1000) : 0;
+  }
+
+  failed(key: string): void {
+    const t = this.now();
+    const e = this.map.get(key);
+    if (e && t < e.until) {
+      e.count++;
+      return;
+    }
+    if (this.map.size >= this.o.maxKeys) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+    this.map.set(key, { count: 1, until: t + this.o.windowMs });
+  }
+
+  succeeded(key: string): void {
+    this.map.delete(key);
+  }
+}

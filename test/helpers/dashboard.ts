@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { Store } from '../../src/store/store.js';
+import { Worker } from '../../src/runner/worker.js';
+import { silentLogger } from '../../src/lib/log.js';
+import { makeProject, type Project, type ProjectOptions } from './project.js';
+
+/** Debian's chromium (apt-get install chromium); playwright never downloads a browser here. */
+export const CHROMIUM = process.env.AUTOPULL_CHROMIUM ?? '/usr/bin/chromium';
+
+export interface DashboardServer {
+  url: string;
+  p: Project;
+  app: FastifyInstance;
+  store: Store;
+  worker: Worker;
+}
+
+/**
+ * A project (bare remote, work clone, config with repo `site`) served by the real app on
+ * 127.0.0.1:0 with a real store and worker in this process, so a test can also cut the
+ * server's connections. Everything stops when the test ends.
+ */
+export async function dashboardServer(t: { after(fn: () => unknown): void }, o: ProjectOptions = {}): Promise<DashboardServer> {
+  const p = makeProject(t, o);
+  const config = loadConfig(p.configFile);
+  const store = new Store(join(config.data_dir, 'autopull.db'));
+  const worker = new Worker(config, store, silentLogger());
+  const app = await buildApp({ config, store, logger: silentLogger(), kick: (r) => worker.kick(r), apiTokens: [] });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    app.server.closeAllConnections();
+    await app.close();
+    await worker.stop();
+    store.close();
+  });
+  return { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, p, app, store, worker };
+}
+
+/** Headless chromium, closed when the test (or suite) ends. */
+export async function launchBrowser(t: { after(fn: () => unknown): void }): Promise<Browser> {
+  const args = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  t.after(() => browser.close());
+  return browser;
+}
+
+/** A fresh browser context (its own cookies) and page at `width`, closed with the browser. */
+export async function newPage(browser: Browser, width = 1280, height = 900): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
+  return context.newPage();
+}
+
+/** Logs in through the form; resolves on the page the login leads to. */
+export async function logIn(page: Page, url: string, token: string, path = '/'): Promise<void> {
+  await page.goto(`${url}${path}`);
+  await page.getByLabel('Token').fill(token);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.getByRole('button', { name: 'Log in' }).click()]);
+}
