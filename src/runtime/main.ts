@@ -5,7 +5,7 @@ import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
 import { killGroup } from '../lib/exec.js';
 import { VERSION } from '../lib/version.js';
 import { ControlServer } from './control.js';
-import { Runtime, runtimePaths, type MakeProxy } from './runtime.js';
+import { Runtime, runtimePaths, socketPathProblem, type MakeProxy } from './runtime.js';
 
 /**
  * The runtime process: a small long-lived process per data_dir that owns the proxies and the
@@ -17,6 +17,11 @@ import { Runtime, runtimePaths, type MakeProxy } from './runtime.js';
  */
 export async function runRuntime(dataDir: string, makeProxy: MakeProxy, readyFd?: number): Promise<void> {
   const paths = runtimePaths(dataDir);
+  const tooLong = socketPathProblem(dataDir);
+  if (tooLong !== null) {
+    signalReady(readyFd, tooLong);
+    throw new Error(tooLong);
+  }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const other = runningRuntime(paths.pid);
   if (other !== null) {
