@@ -55,9 +55,18 @@ export class Runtime {
     },
   ) {}
 
+  /**
+   * Records the app processes for the next runtime. It is called from exits, timers and
+   * retires: a failed write (a full disk) is logged, never thrown, for a throw there would
+   * end the runtime and every app behind its proxies.
+   */
   private save(): void {
     const procs = [...this.instances.values()].flatMap((i) => (i.pid === null ? [] : [{ pid: i.pid, start: processStartTime(i.pid) }]));
-    this.opts.saveProcesses?.(procs);
+    try {
+      this.opts.saveProcesses?.(procs);
+    } catch (err) {
+      this.opts.log('warn', `could not record the app processes (a runtime started after this one dies would not stop them): ${errorMessage(err)}`);
+    }
   }
 
   handlers(): Handlers {

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../test/helpers/tmp.js';
+import { ensureRuntime, type RuntimeClient } from './client.js';
+import type { RuntimeEvent } from './protocol.js';
+import { runtimePaths } from './runtime.js';
+
+type T = { after(fn: () => unknown): void };
+
+/** A runtime process on a temp data_dir, shut down (over its socket) before the folder goes. */
+async function runtime(t: T): Promise<{ c: RuntimeClient; dataDir: string }> {
+  let c: RuntimeClient | null = null;
+  t.after(async () => {
+    if (!c || c.closed) return;
+    const gone = new Promise<void>((resolve) => c!.once('close', () => resolve()));
+    await c.request('shutdown', {}).catch(() => undefined);
+    await gone;
+  });
+  const dataDir = tempDir(t);
+  c = await ensureRuntime(dataDir);
+  return { c, dataDir };
+}
+
+function nextEvent(c: RuntimeClient, want: (e: RuntimeEvent) => boolean): Promise<RuntimeEvent> {
+  return new Promise((resolve) => {
+    const on = (e: RuntimeEvent) => {
+      if (!want(e)) return;
+      c.off('event', on);
+      resolve(e);
+    };
+    c.on('event', on);
+  });
+}
+
+test('runtime: a record of the app processes that cannot be written is logged, and the runtime serves on', async (t) => {
+  const { c, dataDir } = await runtime(t);
+  const inst = await c.request('instance.start', { repo: 'r', release: 'a', cwd: dataDir, command: 'sleep 30', env: {}, logFile: join(dataDir, 'app.log'), minUptimeMs: 0, maxRestarts: 0 });
+  // As a full disk would: the record's rename fails.
+  const record = runtimePaths(dataDir).processes;
+  rmSync(record, { force: true });
+  mkdirSync(join(record, 'blocker'), { recursive: true });
+  const retired = nextEvent(c, (e) => e.event === 'retired' && e.id === inst.id);
+  await c.request('retire', { id: inst.id, stopTimeoutMs: 1000 });
+  await retired;
+  const status = await c.request('status', {});
+  assert.deepEqual(status.instances, []);
+  rmSync(record, { recursive: true, force: true });
+});
