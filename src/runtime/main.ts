@@ -6,6 +6,8 @@ import { killGroup } from '../lib/exec.js';
 import { VERSION } from '../lib/version.js';
 import { ControlServer } from './control.js';
 import { Runtime, runtimePaths, socketPathProblem, type MakeProxy } from './runtime.js';
+import { takeStartLock } from './start-lock.js';
+import { errorMessage } from '../lib/errors.js';
 
 /**
  * The runtime process: a small long-lived process per data_dir that owns the proxies and the
@@ -23,6 +25,21 @@ export async function runRuntime(dataDir: string, makeProxy: MakeProxy, readyFd?
     throw new Error(tooLong);
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const unlock = await takeStartLock(paths.lock, START_LOCK_WAIT_MS).catch((err: unknown) => {
+    signalReady(readyFd, errorMessage(err));
+    throw err;
+  });
+  try {
+    await start(paths, makeProxy, readyFd);
+  } finally {
+    unlock();
+  }
+}
+
+/** How long a runtime waits for another one that is starting on the same data_dir. */
+const START_LOCK_WAIT_MS = 10_000;
+
+async function start(paths: ReturnType<typeof runtimePaths>, makeProxy: MakeProxy, readyFd: number | undefined): Promise<void> {
   const other = runningRuntime(paths.pid);
   if (other !== null) {
     signalReady(readyFd, `running ${other}`);

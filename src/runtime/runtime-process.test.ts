@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { processStartTime } from '../lib/proc.js';
 import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { ensureRuntime, type RuntimeClient } from './client.js';
@@ -47,4 +50,28 @@ test('runtime: a record of the app processes that cannot be written is logged, a
   const status = await c.request('status', {});
   assert.deepEqual(status.instances, []);
   rmSync(record, { recursive: true, force: true });
+});
+
+test('runtime: one started while another runtime is starting (the start lock is held) waits for it, then starts', async (t) => {
+  let c: RuntimeClient | null = null;
+  t.after(async () => {
+    if (!c) return;
+    const gone = new Promise<void>((resolve) => c!.once('close', () => resolve()));
+    await c.request('shutdown', {}).catch(() => undefined);
+    await gone;
+  });
+  const dataDir = tempDir(t);
+  const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.after(() => holder.kill('SIGKILL'));
+  await once(holder, 'spawn');
+  writeFileSync(runtimePaths(dataDir).lock, JSON.stringify({ pid: holder.pid, start: processStartTime(holder.pid!) }));
+  const watcher = watch(dataDir);
+  t.after(() => watcher.close());
+  // The runtime's own copy of the lock, made before it tries to take it: it has come that far.
+  const waiting = new Promise<string>((resolve) => watcher.on('change', (_e, name) => /^runtime\.lock\.\d+$/.test(String(name)) && resolve('waiting')));
+  const started = ensureRuntime(dataDir);
+  assert.equal(await Promise.race([waiting, started.then(() => 'started while another held the start lock')]), 'waiting');
+  holder.kill('SIGKILL');
+  c = await started;
+  assert.equal(typeof (await c.request('status', {})).pid, 'number');
 });

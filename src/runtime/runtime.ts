@@ -250,6 +250,12 @@ export function socketPathProblem(dataDir: string): string | null {
 }
 
 /** Where the runtime of a data_dir keeps its socket, pid and log. */
-export function runtimePaths(dataDir: string): { socket: string; pid: string; log: string; processes: string } {
-  return { socket: join(dataDir, 'runtime.sock'), pid: join(dataDir, 'runtime.pid'), log: join(dataDir, 'runtime.log'), processes: join(dataDir, 'runtime-apps.json') };
+export function runtimePaths(dataDir: string): { socket: string; pid: string; log: string; processes: string; lock: string } {
+  return {
+    socket: join(dataDir, 'runtime.sock'),
+    pid: join(dataDir, 'runtime.pid'),
+    log: join(dataDir, 'runtime.log'),
+    processes: join(dataDir, 'runtime-apps.json'),
+    lock: join(dataDir, 'runtime.lock'),
+  };
 }
