@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import { createLogger } from '../lib/log.js';
-import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
+import { isRunning, isSameProcessAlive, processStartTime } from '../lib/proc.js';
 import { killGroup } from '../lib/exec.js';
 import { VERSION } from '../lib/version.js';
 import { ControlServer } from './control.js';
@@ -104,7 +104,7 @@ function killLeftovers(file: string): number {
 export function runningRuntime(pidFile: string): number | null {
   try {
     const { pid, start } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; start: string | null };
-    return Number.isInteger(pid) && pid !== process.pid && isSameProcessAlive(pid, start) ? pid : null;
+    return Number.isInteger(pid) && pid !== process.pid && isRunning(pid, start) ? pid : null;
   } catch {
     return null;
   }

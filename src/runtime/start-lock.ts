@@ -1,6 +1,6 @@
 import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
+import { isRunning, processStartTime } from '../lib/proc.js';
 
 /**
  * data_dir/runtime.lock, held by a runtime while it starts (the pid check, the socket, the pid
@@ -41,7 +41,7 @@ export async function takeStartLock(file: string, waitMs: number): Promise<() =>
 function lockHolder(file: string): number | null | 'gone' {
   try {
     const { pid, start } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; start: string | null };
-    return Number.isInteger(pid) && pid !== process.pid && isSameProcessAlive(pid, start) ? pid : null;
+    return Number.isInteger(pid) && pid !== process.pid && isRunning(pid, start) ? pid : null;
   } catch (err) {
     // Removed meanwhile: try again. Unreadable junk: nobody holds it.
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : null;
