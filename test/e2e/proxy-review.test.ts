@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject, type Project } from '../helpers/project.js';
 import { serve, type Served } from '../helpers/cli.js';
@@ -100,4 +100,47 @@ test('supervised on one port: serve killed in probation, the release unhealthy a
   assert.notEqual(current, release2);
   await servesVersion(port, /^version 1 /);
   assert.equal(await s2.stop(), 0);
+});
+
+test('behind the proxy: the runtime killed in probation: the job reverts, and no instance is left running unrouted', async (t) => {
+  const { p, proxyPort } = await proxied(t, '60s');
+  const long = readFileSync(p.configFile, 'utf8');
+  writeFileSync(p.configFile, long.replace('probation: 60s', 'probation: 100ms'));
+  const s0 = await serve(p.configFile, t);
+  assert.equal((await deploy(s0, p, { version: '1' })).state, 'succeeded');
+  assert.equal(await s0.stop(), 0);
+  writeFileSync(p.configFile, long);
+  const s = await serve(p.configFile, t);
+  const second = (await deliverPush(s.url, p, p.pushCommit({ version: '2' }))).job;
+  await waitForLog(s.url, p.token, second, /^probation/);
+  const { pid } = JSON.parse(readFileSync(runtimePaths(p.dataDir).pid, 'utf8')) as { pid: number };
+  process.kill(pid, 'SIGKILL');
+  const job = await waitForJob(s.url, p.token, second);
+  assert.equal(job.state, 'failed', job.reason ?? '');
+  const c = await RuntimeClient.connect(runtimePaths(p.dataDir).socket);
+  t.after(() => c.close());
+  const status = await c.request('status', {});
+  const target = status.proxies[0]?.target;
+  const routed = status.instances.find((i) => i.id === target);
+  const current = readlinkSync(join(p.deployPath, 'current'));
+  assert.equal(`releases/${routed?.release}`, current, 'the proxy routes to the release current points at');
+  await servesVersion(proxyPort, /^version 1 /);
+  const others = status.instances.filter((i) => i.id !== target && i.state !== 'draining');
+  assert.deepEqual(others.map((i) => `${i.id} ${i.state}`), [], 'instances left running that nothing routes to or retires');
+});
+
+test('behind the proxy: a new runtime that fails to start is tried again until one runs, and the current release serves again', async (t) => {
+  const { p, proxyPort } = await proxied(t, '100ms');
+  const s = await serve(p.configFile, t);
+  assert.equal((await deploy(s, p, { version: '1' })).state, 'succeeded');
+  await servesVersion(proxyPort, /^version 1 /);
+  const paths = runtimePaths(p.dataDir);
+  const { pid } = JSON.parse(readFileSync(paths.pid, 'utf8')) as { pid: number };
+  process.kill(pid, 'SIGKILL');
+  // Until it is removed, a folder where the socket goes makes every start of a runtime fail.
+  rmSync(paths.socket, { force: true });
+  mkdirSync(join(paths.socket, 'blocker'), { recursive: true });
+  await s.waitFor(/could not start a new runtime: .*trying again in \d+ ms/);
+  rmSync(paths.socket, { recursive: true, force: true });
+  await servesVersion(proxyPort, /^version 1 /, 30_000);
 });

@@ -75,7 +75,7 @@ export function proxiedGate(ctx: JobContext, l: Layout, g: GoLive, apps: Proxied
       await step(ctx, `retire releases/${o.release} (in-flight requests get ${formatMs(deploy.drain_timeout)}, then it stops)`, () => apps.retire(repo, o.id));
     },
     async revert() {
-      await swapBack({ ctx, l, g, apps, old, start: startInstance, settle });
+      await swapBack({ ctx, l, g, apps, old, fresh, start: startInstance, settle });
       await dropFresh();
     },
     dispose: () => dropFresh(),
@@ -95,12 +95,14 @@ interface Revert {
   apps: ProxiedApps;
   /** The instance live before the gate began (a resumed gate: one of the release under test). */
   old: InstanceInfo | null;
+  /** The gate's new instance (stopped by the caller after the revert). */
+  fresh: InstanceInfo | null;
   start(release: string, sha: string, previousSha: string | null, c: JobContext): Promise<InstanceInfo>;
   settle(port: number): (s: AbortSignal) => Promise<unknown>;
 }
 
 /** Routes back to the old instance (started again when it has gone) and points `current` back. */
-async function swapBack({ ctx, l, g, apps, old, start, settle }: Revert): Promise<void> {
+async function swapBack({ ctx, l, g, apps, old, fresh, start, settle }: Revert): Promise<void> {
   const deploy = ctx.repo.deploy!;
   ctx.log('step', `revert: route back to releases/${g.previous ?? '?'}`);
   // The revert runs even when the job was aborted: no app at all is worse than the old one.
@@ -118,9 +120,14 @@ async function swapBack({ ctx, l, g, apps, old, start, settle }: Revert): Promis
       ctx.log('error', 'there is no previous release to go back to; the release serves on');
       return;
     }
+    // What serves now may be neither ours nor the old one: a runtime that died and was
+    // replaced meanwhile got `current` started in it by serve. It goes once the route moves.
+    const routedNow = await apps.live(ctx.repo.name);
     await apps.route(ctx.repo, back?.id ?? null);
     if (g.previous !== null && g.previous !== g.release) switchCurrent(l, g.previous);
-    if (old && sameRelease) await apps.retire(ctx.repo, old.id);
+    const leftover = new Set([sameRelease ? old?.id : undefined, routedNow?.id]);
+    for (const id of [back?.id, fresh?.id, undefined]) leftover.delete(id);
+    for (const id of leftover) await apps.retire(ctx.repo, id!).catch((err: unknown) => ctx.log('error', `could not retire ${id}: ${errorMessage(err)}`));
   } catch (err) {
     ctx.log('error', `the previous release could not be put back: ${errorMessage(err)}`);
   }
