@@ -238,6 +238,18 @@ export class Runtime {
   }
 }
 
+/** Descriptors the runtime keeps for itself: its control socket and clients, app spawns and their logs, pools. */
+export const RUNTIME_FD_RESERVE = 128;
+
+/**
+ * Client connections one proxy accepts at most: each costs two descriptors (the client's and
+ * the app's), and a flood of them must leave the runtime descriptors to start and restart
+ * apps. Half of what the open-file limit leaves after the reserve, at most 4096, at least 16.
+ */
+export function proxyConnectionCap(fdLimit: number): number {
+  return Math.max(16, Math.min(4096, Math.floor((fdLimit - RUNTIME_FD_RESERVE) / 2)));
+}
+
 /** The longest unix socket path the system takes (sun_path less its NUL): longer ones are cut short by some Node versions. */
 export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
 
