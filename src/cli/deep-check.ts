@@ -10,7 +10,7 @@ import { redactUrl } from '../lib/redact.js';
 import type { GitAuth } from '../vcs/git.js';
 import { gitVcs, knownHostsFile, repoAuth, vcsFor, type Vcs } from '../vcs/index.js';
 import { runningRuntime } from '../runtime/main.js';
-import { runtimePaths } from '../runtime/runtime.js';
+import { runtimePaths, socketPathProblem } from '../runtime/runtime.js';
 
 /**
  * `autopull check --deep`: what only this machine can tell, each problem with the config
@@ -56,6 +56,8 @@ function pathProblems(config: Config): string[] {
   const problems: string[] = [];
   const data = folderProblem(config.data_dir);
   if (data) problems.push(`data_dir: ${data}`);
+  const socket = [...config.repos.values()].some((r) => r.deploy?.proxy) ? socketPathProblem(config.data_dir) : null;
+  if (socket) problems.push(`data_dir: ${socket}`);
   for (const repo of config.repos.values()) {
     const d = repo.deploy;
     if (!d) continue;

@@ -13,6 +13,9 @@ import { healthUrl, waitHealthy } from './health.js';
 
 /** A status answer is quick: the runtime answers from memory. */
 const STATUS_TIMEOUT_MS = 5000;
+/** A runtime that died is replaced after this, then (when that fails) after twice as long each time, up to REVIVE_MAX_MS. */
+const REVIVE_FIRST_MS = 500;
+const REVIVE_MAX_MS = 30_000;
 
 /**
  * serve's handle on the runtime (src/runtime) for repos with `deploy.proxy`: the runtime owns
@@ -73,10 +76,20 @@ export class ProxiedApps {
       return;
     }
     this.logger.warn('the runtime is gone; starting a new one and the current releases in it');
+    this.reviveIn(REVIVE_FIRST_MS);
+  }
+
+  /** Starts a new runtime after `ms`; a failed start is tried again, later each time, until one runs. */
+  private reviveIn(ms: number): void {
     clearTimeout(this.revive);
     this.revive = setTimeout(() => {
-      this.conn().catch((err: unknown) => this.logger.error(`could not start a new runtime: ${errorMessage(err)}`));
-    }, 500);
+      this.conn().catch((err: unknown) => {
+        if (this.detached) return;
+        const next = Math.min(ms * 2, REVIVE_MAX_MS);
+        this.logger.error(`could not start a new runtime: ${errorMessage(err)}; trying again in ${next} ms`);
+        this.reviveIn(next);
+      });
+    }, ms);
   }
 
   private attach(c: RuntimeClient): RuntimeClient {

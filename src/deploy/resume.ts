@@ -20,6 +20,6 @@ export async function resumeInterruptedGate(ctx: JobContext, l: Layout, ref: str
   const before = rows.find((r) => r.id === row.previous) ?? rows[0] ?? null;
   ctx.log('info', `release ${release} went live without finishing its checks (autopull stopped); running them again`);
   ctx.setTarget({ release });
-  await goLiveOrDrop(ctx, l, { release, sha: row.sha, ref, previous: (before?.id as ReleaseId | undefined) ?? null, previousSha: before?.sha ?? null });
+  await goLiveOrDrop(ctx, l, { release, sha: row.sha, ref, previous: (before?.id as ReleaseId | undefined) ?? null, previousSha: before?.sha ?? null, resumed: true });
   return { state: 'succeeded', reason: `${shortSha(row.sha)} is live (release ${release}, checks finished after a restart of autopull)`, release };
 }

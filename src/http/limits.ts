@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { isIPv6, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Limits } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
 import { AppError } from '../lib/errors.js';
+import { openFileLimit, parseOpenFileLimit } from '../lib/fd-limit.js';
 import { clientErrorHandler, rawJsonAnswer } from './client-error.js';
 
 declare module 'fastify' {
@@ -28,25 +28,7 @@ export const FD_RESERVE = 256;
 export const SHED_ALLOWANCE = 64;
 /** Headers past this count are dropped by Node; max_header_size bounds their bytes anyway. */
 export const MAX_HEADERS_COUNT = 256;
-const FD_FALLBACK = 1024;
-
-/** The soft "Max open files" of /proc/self/limits, or null when the text has none. */
-export function parseOpenFileLimit(text: string): number | null {
-  const m = /^Max open files\s+(\S+)/m.exec(text);
-  if (!m) return null;
-  if (m[1] === 'unlimited') return Number.MAX_SAFE_INTEGER;
-  const n = Number(m[1]);
-  return Number.isInteger(n) && n > 0 ? n : null;
-}
-
-/** This process's open-file limit (`ulimit -n`): read from /proc on Linux, else 1024, the common default. */
-export function openFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number {
-  try {
-    return parseOpenFileLimit(read()) ?? FD_FALLBACK;
-  } catch {
-    return FD_FALLBACK;
-  }
-}
+export { openFileLimit, parseOpenFileLimit };
 
 /** limits.max_connections, or min(4096, what the open-file limit leaves after the reserve and the shed allowance). */
 export function maxConnections(limits: Limits, fdLimit: number): number {

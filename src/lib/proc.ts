@@ -26,3 +26,23 @@ export function isSameProcessAlive(pid: number, startTime: string | null): boole
   const now = processStartTime(pid);
   return now === null || now === startTime;
 }
+
+/**
+ * Whether `pid` has exited but was not reaped yet (a zombie: its parent died and an init that
+ * reaps late has not got to it). It runs nothing and holds no socket, yet `kill(pid, 0)`
+ * succeeds on it. False where /proc cannot tell.
+ */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** isSameProcessAlive, and not a zombie: the process still runs. */
+export function isRunning(pid: number, startTime: string | null): boolean {
+  return isSameProcessAlive(pid, startTime) && !isZombie(pid);
+}

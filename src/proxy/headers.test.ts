@@ -52,3 +52,20 @@ test('response headers lose the hop-by-hop ones and those their Connection names
     ['Content-Type', 'text/plain'],
   ]);
 });
+
+test('an untrusted peer cannot name its own address in X-Real-IP; a trusted proxy can', () => {
+  assert.deepEqual(pairs(requestHeaders(['Host', 'h', 'X-Real-IP', '1.2.3.4'], untrusted)).map(([n]) => n.toLowerCase()), ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+  assert.deepEqual(pairs(requestHeaders(['Host', 'h', 'X-Real-IP', '198.51.100.1'], { peer: '10.0.0.3', trusted: true, proto: 'http' }))[1], ['X-Real-IP', '198.51.100.1']);
+});
+
+test('a Connection line cannot drop Host, Content-Length, Content-Type, Authorization or Cookie on the way to the app', () => {
+  const out = requestHeaders(['Host', 'shop.test', 'Authorization', 'Bearer x', 'Cookie', 'a=1', 'Content-Type', 'text/plain', 'Content-Length', '3', 'X-A', '1', 'Connection', 'host, authorization, cookie, content-type, content-length, x-a'], untrusted);
+  assert.deepEqual(pairs(out).slice(0, 5), [
+    ['Host', 'shop.test'],
+    ['Authorization', 'Bearer x'],
+    ['Cookie', 'a=1'],
+    ['Content-Type', 'text/plain'],
+    ['Content-Length', '3'],
+  ]);
+  assert.equal(pairs(out).find(([n]) => n === 'X-A'), undefined);
+});

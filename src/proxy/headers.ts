@@ -19,8 +19,17 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
  */
 const CONSUMED_ON_REQUEST = new Set(['expect']);
 
-/** Client-written headers that claim where a request came from: believed only from a trusted proxy. */
-const FORWARDING = /^(x-forwarded-.*|forwarded)$/;
+/**
+ * Client-written headers that claim where a request came from: believed only from a trusted
+ * proxy. X-Real-IP is nginx's name for the client address: many apps read it first.
+ */
+const FORWARDING = /^(x-forwarded-.*|forwarded|x-real-ip)$/;
+
+/**
+ * Headers a Connection line cannot make hop-by-hop: they are meant for every recipient (RFC
+ * 9110 7.6.1), and a client naming Host would hide the name it asked for from the app.
+ */
+const END_TO_END_ALWAYS = new Set(['host', 'content-length', 'content-type', 'authorization', 'cookie']);
 
 /** The header names listed in every Connection header, lower-cased: those are hop-by-hop too. */
 export function connectionTokens(raw: RawHeaders): Set<string> {
@@ -42,7 +51,7 @@ function endToEnd(raw: RawHeaders, alsoDrop: (name: string) => boolean): RawHead
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named.has(lower) || alsoDrop(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || (named.has(lower) && !END_TO_END_ALWAYS.has(lower)) || alsoDrop(lower)) continue;
     out.push(name, raw[i + 1] as string);
   }
   return out;

@@ -4,7 +4,7 @@ import type { Logger } from '../lib/log.js';
 import { errorMessage, failureCode, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { killProcessesInside } from '../lib/orphans.js';
-import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
+import { isRunning, processStartTime } from '../lib/proc.js';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { layout } from '../deploy/releases.js';
@@ -73,7 +73,7 @@ export class Worker {
   }
 
   /** Whether a job's owner still runs it; our own pid cannot own one before we claim it. */
-  private readonly alive = (o: JobOwner, self: boolean): boolean => (self || o.pid !== this.owner.pid) && isSameProcessAlive(o.pid, o.start);
+  private readonly alive = (o: JobOwner, self: boolean): boolean => (self || o.pid !== this.owner.pid) && isRunning(o.pid, o.start);
 
   /**
    * Start-up work: jobs left running by a dead autopull are marked interrupted and queued

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../lib/errors.js';
 import { lineReader, type OpName, type Ops, type Response, type RuntimeEvent } from './protocol.js';
-import { runtimePaths } from './runtime.js';
+import { runtimePaths, socketPathProblem } from './runtime.js';
 
 /** The runtime answered with an error (its code: unknown_instance, listen_failed, ...). */
 export class RuntimeError extends Error {
@@ -99,6 +99,8 @@ export class RuntimeClient extends EventEmitter {
  */
 export async function ensureRuntime(dataDir: string): Promise<RuntimeClient> {
   const { socket, log } = runtimePaths(dataDir);
+  const tooLong = socketPathProblem(dataDir);
+  if (tooLong !== null) throw new RuntimeError('socket_path_too_long', tooLong);
   try {
     return await RuntimeClient.connect(socket);
   } catch {
@@ -111,8 +113,9 @@ export async function ensureRuntime(dataDir: string): Promise<RuntimeClient> {
   const said = await new Promise<string>((resolve) => {
     let text = '';
     ready?.on('data', (c: Buffer) => (text += c.toString()));
-    ready?.on('end', () => resolve(text.trim()));
-    child.on('exit', (code) => resolve(text.trim() || `exited ${code}`));
+    // An empty end is a crash before a word: its exit says more.
+    ready?.on('end', () => text.trim() !== '' && resolve(text.trim()));
+    child.on('exit', (code, signal) => resolve(text.trim() || `it exited with ${signal ?? `code ${code}`}`));
   });
   child.unref();
   (ready as unknown as Socket | null)?.destroy();

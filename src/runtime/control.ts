@@ -42,12 +42,21 @@ export class ControlServer {
 
   broadcast(event: RuntimeEvent): void {
     const line = `${JSON.stringify(event)}\n`;
-    for (const s of this.sockets) if (!s.destroyed) s.write(line);
+    for (const s of this.sockets) send(s, line);
   }
 
+  /**
+   * Stops listening and ends every connection; one whose client neither reads nor closes
+   * (a stopped or hung process) is cut after CLOSE_GRACE_MS, so the runtime still exits.
+   */
   async close(path: string): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.end();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const timer = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, CLOSE_GRACE_MS);
+    await closed;
+    clearTimeout(timer);
     rmSync(path, { force: true });
   }
 
@@ -80,6 +89,21 @@ export class ControlServer {
         res = { id, ok: false, error: err instanceof ControlError ? err.code : 'internal', message: errorMessage(err) };
       }
     }
-    if (!socket.destroyed) socket.write(`${JSON.stringify(res)}\n`);
+    send(socket, `${JSON.stringify(res)}\n`);
   }
+}
+
+/** How long close() lets connections end on their own before it cuts them. */
+export const CLOSE_GRACE_MS = 1000;
+
+/**
+ * What the runtime holds for one client that does not read: past it the connection is cut
+ * (a client that floods requests and never reads the answers cannot grow the runtime's memory).
+ */
+export const MAX_UNREAD = 8 * 1024 * 1024;
+
+function send(socket: Socket, line: string): void {
+  if (socket.destroyed || socket.writableEnded) return;
+  socket.write(line);
+  if (socket.writableLength > MAX_UNREAD) socket.destroy();
 }

@@ -2,7 +2,9 @@
 // The runtime process: `node entry.js DATA_DIR [--ready-fd N]`, started by serve (client.ts).
 import { createProxy } from '../proxy/index.js';
 import { createLogger } from '../lib/log.js';
+import { openFileLimit } from '../lib/fd-limit.js';
 import { runRuntime } from './main.js';
+import { proxyConnectionCap } from './runtime.js';
 
 const [dataDir, flag, fd] = process.argv.slice(2);
 if (!dataDir) {
@@ -10,4 +12,5 @@ if (!dataDir) {
   process.exit(2);
 }
 const log = createLogger(process.env.AUTOPULL_LOG_LEVEL ?? 'info');
-await runRuntime(dataDir, ({ trustProxy }) => createProxy({ trustProxy, log }), flag === '--ready-fd' ? Number(fd) : undefined);
+const maxConnections = proxyConnectionCap(openFileLimit());
+await runRuntime(dataDir, ({ trustProxy }) => createProxy({ trustProxy, log, maxConnections }), flag === '--ready-fd' ? Number(fd) : undefined);

@@ -1,11 +1,13 @@
 import { closeSync, mkdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import { createLogger } from '../lib/log.js';
-import { isSameProcessAlive, processStartTime } from '../lib/proc.js';
+import { isRunning, isSameProcessAlive, processStartTime } from '../lib/proc.js';
 import { killGroup } from '../lib/exec.js';
 import { VERSION } from '../lib/version.js';
 import { ControlServer } from './control.js';
-import { Runtime, runtimePaths, type MakeProxy } from './runtime.js';
+import { Runtime, runtimePaths, socketPathProblem, type MakeProxy } from './runtime.js';
+import { takeStartLock } from './start-lock.js';
+import { errorMessage } from '../lib/errors.js';
 
 /**
  * The runtime process: a small long-lived process per data_dir that owns the proxies and the
@@ -17,7 +19,27 @@ import { Runtime, runtimePaths, type MakeProxy } from './runtime.js';
  */
 export async function runRuntime(dataDir: string, makeProxy: MakeProxy, readyFd?: number): Promise<void> {
   const paths = runtimePaths(dataDir);
+  const tooLong = socketPathProblem(dataDir);
+  if (tooLong !== null) {
+    signalReady(readyFd, tooLong);
+    throw new Error(tooLong);
+  }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const unlock = await takeStartLock(paths.lock, START_LOCK_WAIT_MS).catch((err: unknown) => {
+    signalReady(readyFd, errorMessage(err));
+    throw err;
+  });
+  try {
+    await start(paths, makeProxy, readyFd);
+  } finally {
+    unlock();
+  }
+}
+
+/** How long a runtime waits for another one that is starting on the same data_dir. */
+const START_LOCK_WAIT_MS = 10_000;
+
+async function start(paths: ReturnType<typeof runtimePaths>, makeProxy: MakeProxy, readyFd: number | undefined): Promise<void> {
   const other = runningRuntime(paths.pid);
   if (other !== null) {
     signalReady(readyFd, `running ${other}`);
@@ -82,7 +104,7 @@ function killLeftovers(file: string): number {
 export function runningRuntime(pidFile: string): number | null {
   try {
     const { pid, start } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; start: string | null };
-    return Number.isInteger(pid) && pid !== process.pid && isSameProcessAlive(pid, start) ? pid : null;
+    return Number.isInteger(pid) && pid !== process.pid && isRunning(pid, start) ? pid : null;
   } catch {
     return null;
   }

@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /**
  * The runtime's control protocol: newline-delimited JSON over a unix socket in data_dir
  * (owner-only). A request is `{ id, op, args }`; its answer `{ id, ok: true, result }` or
@@ -101,20 +103,35 @@ export type RuntimeEvent =
   /** The runtime is stopping on purpose (SIGTERM, the shutdown op): not a crash to recover from. */
   | { event: 'stopping' };
 
-/** Splits a byte stream into lines; calls `onLine` per line and `onOverflow` once a line passes MAX_LINE. */
+/**
+ * Splits a byte stream into lines; calls `onLine` per line and `onOverflow` once a line passes
+ * MAX_LINE, after which the rest of the stream is ignored. A character split across two
+ * chunks is decoded whole, and each chunk is searched once (a line sent a byte at a time costs
+ * no more than one sent at once).
+ */
 export function lineReader(onLine: (line: string) => void, onOverflow: () => void): (chunk: Buffer) => void {
+  const decoder = new StringDecoder('utf8');
   let pending = '';
+  let overflowed = false;
+  const overflow = () => {
+    overflowed = true;
+    pending = '';
+    onOverflow();
+  };
   return (chunk) => {
-    pending += chunk.toString('utf8');
+    if (overflowed) return;
+    const text = decoder.write(chunk);
+    let start = 0;
     let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (line.trim() !== '') onLine(line);
-    }
-    if (pending.length > MAX_LINE) {
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      const line = pending + text.slice(start, nl);
       pending = '';
-      onOverflow();
+      start = nl + 1;
+      if (line.length > MAX_LINE) return overflow();
+      if (line.trim() !== '') onLine(line);
+      if (overflowed) return;
     }
+    pending += text.slice(start);
+    if (pending.length > MAX_LINE) overflow();
   };
 }

@@ -55,9 +55,18 @@ export class Runtime {
     },
   ) {}
 
+  /**
+   * Records the app processes for the next runtime. It is called from exits, timers and
+   * retires: a failed write (a full disk) is logged, never thrown, for a throw there would
+   * end the runtime and every app behind its proxies.
+   */
   private save(): void {
     const procs = [...this.instances.values()].flatMap((i) => (i.pid === null ? [] : [{ pid: i.pid, start: processStartTime(i.pid) }]));
-    this.opts.saveProcesses?.(procs);
+    try {
+      this.opts.saveProcesses?.(procs);
+    } catch (err) {
+      this.opts.log('warn', `could not record the app processes (a runtime started after this one dies would not stop them): ${errorMessage(err)}`);
+    }
   }
 
   handlers(): Handlers {
@@ -229,7 +238,36 @@ export class Runtime {
   }
 }
 
+/** Descriptors the runtime keeps for itself: its control socket and clients, app spawns and their logs, pools. */
+export const RUNTIME_FD_RESERVE = 128;
+
+/**
+ * Client connections one proxy accepts at most: each costs two descriptors (the client's and
+ * the app's), and a flood of them must leave the runtime descriptors to start and restart
+ * apps. Half of what the open-file limit leaves after the reserve, at most 4096, at least 16.
+ */
+export function proxyConnectionCap(fdLimit: number): number {
+  return Math.max(16, Math.min(4096, Math.floor((fdLimit - RUNTIME_FD_RESERVE) / 2)));
+}
+
+/** The longest unix socket path the system takes (sun_path less its NUL): longer ones are cut short by some Node versions. */
+export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
+
+/** Why the runtime of `dataDir` cannot have its control socket there, or null when it can. */
+export function socketPathProblem(dataDir: string): string | null {
+  const { socket } = runtimePaths(dataDir);
+  const bytes = Buffer.byteLength(socket);
+  if (bytes <= MAX_SOCKET_PATH) return null;
+  return `data_dir ${dataDir} is too long for the runtime's control socket: ${socket} is ${bytes} bytes, the system takes ${MAX_SOCKET_PATH}; use a data_dir path of at most ${MAX_SOCKET_PATH - (bytes - Buffer.byteLength(dataDir))} bytes`;
+}
+
 /** Where the runtime of a data_dir keeps its socket, pid and log. */
-export function runtimePaths(dataDir: string): { socket: string; pid: string; log: string; processes: string } {
-  return { socket: join(dataDir, 'runtime.sock'), pid: join(dataDir, 'runtime.pid'), log: join(dataDir, 'runtime.log'), processes: join(dataDir, 'runtime-apps.json') };
+export function runtimePaths(dataDir: string): { socket: string; pid: string; log: string; processes: string; lock: string } {
+  return {
+    socket: join(dataDir, 'runtime.sock'),
+    pid: join(dataDir, 'runtime.pid'),
+    log: join(dataDir, 'runtime.log'),
+    processes: join(dataDir, 'runtime-apps.json'),
+    lock: join(dataDir, 'runtime.lock'),
+  };
 }

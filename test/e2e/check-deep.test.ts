@@ -105,3 +105,17 @@ repos:
   assert.equal(res.code, 1, res.stdout + res.stderr);
   assert.match(res.stderr, new RegExp(`  - repos\\.site\\.deploy\\.path: ${join(dir, 'locked', 'srv')} cannot be created: ${join(dir, 'locked')} is not writable by [^ ]+ \\(give it to this user: sudo chown `));
 });
+
+test('check --deep: a data_dir too long for the proxy runtime\'s socket is a problem of data_dir, with the limit', async (t) => {
+  const dir = tempDir(t);
+  bareRemote(join(dir, 'remote.git'));
+  const long = join(dir, 'd'.repeat(Math.max(1, 110 - dir.length)));
+  const file = join(dir, 'autopull.yml');
+  writeFileSync(
+    file,
+    `data_dir: ${long}\nlisten: 127.0.0.1:0\nrepos:\n  site:\n    url: ./remote.git\n    insecure: true\n    deploy: { path: ./srv, start: node server.js, proxy: "127.0.0.1:0" }\n`,
+  );
+  const deep = await runCli(['check', '--deep', '-c', file]);
+  assert.equal(deep.code, 1, deep.stdout);
+  assert.match(deep.stderr + deep.stdout, /data_dir: data_dir .* is too long for the runtime's control socket: .* bytes, the system takes 10[37]/);
+});

@@ -75,34 +75,61 @@ export function proxiedGate(ctx: JobContext, l: Layout, g: GoLive, apps: Proxied
       await step(ctx, `retire releases/${o.release} (in-flight requests get ${formatMs(deploy.drain_timeout)}, then it stops)`, () => apps.retire(repo, o.id));
     },
     async revert() {
-      await swapBack();
+      await swapBack({ ctx, l, g, apps, old, fresh, start: startInstance, settle });
       await dropFresh();
     },
     dispose: () => dropFresh(),
   };
 
-  /** Routes back to the old instance (started again when it has gone) and points `current` back. */
-  async function swapBack(): Promise<void> {
-    ctx.log('step', `revert: route back to releases/${g.previous ?? '?'}`);
-    // The revert runs even when the job was aborted: no app at all is worse than the old one.
-    const signal = AbortSignal.timeout(Math.max(60_000, deploy.health?.timeout ?? 0, deploy.min_uptime * 2));
-    try {
-      let back = old ? (await apps.instances(repo.name)).find((i) => i.id === old!.id && i.state !== 'stopped' && i.state !== 'crashed') : undefined;
-      if (!back && g.previous !== null && g.previous !== g.release) {
-        ctx.log('info', `the old instance is gone: starting releases/${g.previous} again`);
-        back = await startInstance(g.previous, g.previousSha ?? '', g.sha, { ...ctx, signal });
-        await whileUp(apps, back.id, signal, 'after the revert', settle(back.port));
-      }
-      await apps.route(repo, back?.id ?? null);
-      if (g.previous !== null && g.previous !== g.release) switchCurrent(l, g.previous);
-    } catch (err) {
-      ctx.log('error', `the previous release could not be put back: ${errorMessage(err)}`);
-    }
-  }
-
   async function dropFresh(): Promise<void> {
     if (!fresh) return;
     await apps.stop(repo, fresh.id).catch((err: unknown) => ctx.log('error', `could not stop the new instance: ${errorMessage(err)}`));
+  }
+}
+
+/** What a revert needs of its gate. */
+interface Revert {
+  ctx: JobContext;
+  l: Layout;
+  g: GoLive;
+  apps: ProxiedApps;
+  /** The instance live before the gate began (a resumed gate: one of the release under test). */
+  old: InstanceInfo | null;
+  /** The gate's new instance (stopped by the caller after the revert). */
+  fresh: InstanceInfo | null;
+  start(release: string, sha: string, previousSha: string | null, c: JobContext): Promise<InstanceInfo>;
+  settle(port: number): (s: AbortSignal) => Promise<unknown>;
+}
+
+/** Routes back to the old instance (started again when it has gone) and points `current` back. */
+async function swapBack({ ctx, l, g, apps, old, fresh, start, settle }: Revert): Promise<void> {
+  const deploy = ctx.repo.deploy!;
+  ctx.log('step', `revert: route back to releases/${g.previous ?? '?'}`);
+  // The revert runs even when the job was aborted: no app at all is worse than the old one.
+  const signal = AbortSignal.timeout(Math.max(60_000, deploy.health?.timeout ?? 0, deploy.min_uptime * 2));
+  // A resumed gate's old instance runs the very release that failed: never one to go back to.
+  const sameRelease = old !== null && old.release === g.release;
+  try {
+    let back = old && !sameRelease ? (await apps.instances(ctx.repo.name)).find((i) => i.id === old.id && i.state !== 'stopped' && i.state !== 'crashed') : undefined;
+    if (!back && g.previous !== null && g.previous !== g.release) {
+      ctx.log('info', `the old instance is gone: starting releases/${g.previous} again`);
+      back = await start(g.previous, g.previousSha ?? '', g.sha, { ...ctx, signal });
+      await whileUp(apps, back.id, signal, 'after the revert', settle(back.port));
+    }
+    if (!back && sameRelease) {
+      ctx.log('error', 'there is no previous release to go back to; the release serves on');
+      return;
+    }
+    // What serves now may be neither ours nor the old one: a runtime that died and was
+    // replaced meanwhile got `current` started in it by serve. It goes once the route moves.
+    const routedNow = await apps.live(ctx.repo.name);
+    await apps.route(ctx.repo, back?.id ?? null);
+    if (g.previous !== null && g.previous !== g.release) switchCurrent(l, g.previous);
+    const leftover = new Set([sameRelease ? old?.id : undefined, routedNow?.id]);
+    for (const id of [back?.id, fresh?.id, undefined]) leftover.delete(id);
+    for (const id of leftover) await apps.retire(ctx.repo, id!).catch((err: unknown) => ctx.log('error', `could not retire ${id}: ${errorMessage(err)}`));
+  } catch (err) {
+    ctx.log('error', `the previous release could not be put back: ${errorMessage(err)}`);
   }
 }
 

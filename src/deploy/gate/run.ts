@@ -15,7 +15,8 @@ const COMMIT_IS_BAD = new Set(['unhealthy', 'probation_failed']);
  */
 export async function passGate(ctx: JobContext, gate: Gate, g: GoLive): Promise<void> {
   const previous = g.previous !== null && g.previous !== g.release ? g.previous : null;
-  let switched = false;
+  // A resumed gate's release went live before (the switch is done): any failure is a revert.
+  let switched = g.resumed === true;
   try {
     await gate.prepare();
     await gate.verify();

@@ -8,6 +8,11 @@ export interface GoLive {
   /** The release live before (null on a first deploy) and its commit: where a revert returns. */
   previous: ReleaseId | null;
   previousSha: string | null;
+  /**
+   * The release is `current` already: an earlier job switched to it and died before its checks
+   * ended (resume.ts). A failure in any phase then reverts (switches back), never just disposes.
+   */
+  resumed?: boolean;
 }
 
 /**
