@@ -46,7 +46,7 @@ function start(...args: string[]): Promise<number> {
   });
 }
 
-interface Result {
+export interface Result {
   count: number;
   errors: number;
   rps: number;
@@ -54,8 +54,8 @@ interface Result {
   p99: number;
 }
 
-/** `connections` loops on one kept-alive pool for `ms` (and MAX_REQUESTS at most); latencies in ms. */
-async function load(port: number, connections: number, ms: number): Promise<Result> {
+/** `connections` loops on one kept-alive pool for `ms` (and MAX_REQUESTS at most); latencies in ms. Also used by bench/zero-downtime.ts. */
+export async function load(port: number, connections: number, ms: number): Promise<Result> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const latencies: number[] = [];
   let errors = 0;
@@ -109,6 +109,9 @@ async function main(): Promise<void> {
   );
 }
 
-const [mode, arg] = process.argv.slice(2);
-if (mode) await child(mode, arg);
-else await runBench(main, cleanups);
+// Run as a script (not imported for `load`): the bench itself, or one of its children.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [mode, arg] = process.argv.slice(2);
+  if (mode) await child(mode, arg);
+  else await runBench(main, cleanups);
+}

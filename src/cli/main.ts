@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { AppError, ConfigError, UsageError, errorMessage } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { escapeLines } from '../lib/escape-controls.js';
@@ -12,6 +12,7 @@ import { logsCommand } from './commands/logs.js';
 import { demoCommand } from './commands/demo.js';
 import { systemdCommand } from './commands/systemd.js';
 import { mirrorCommand } from './commands/mirror.js';
+import { stopCommand } from './commands/stop.js';
 import { jobsCommand } from './commands/jobs.js';
 import { releasesCommand, unmarkCommand } from './commands/releases.js';
 
@@ -24,7 +25,17 @@ export function program(): Command {
     .showHelpAfterError('(run autopull --help for usage)');
   const withConfig = (c: Command) => c.option('-c, --config <file>', 'config file (default: $AUTOPULL_CONFIG, then ./autopull.yml)');
 
-  withConfig(p.command('serve').description('run the server in the foreground')).action((o) => serveCommand(o));
+  withConfig(p.command('serve').description('run the server (in the foreground; --daemon detaches)'))
+    .option('--daemon', 'detach; return once the server listens (exit 1 with the reason when it cannot start)')
+    .option('--pid-file <file>', 'pid file (default: data_dir/autopull.pid)')
+    .option('--log-file <file>', 'append the log here, reopened on SIGUSR2 (default with --daemon: data_dir/autopull.log; else stdout)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default: $AUTOPULL_LOG_LEVEL, then info)')
+    .addOption(new Option('--ready-fd <fd>', 'set by --daemon: the descriptor to report readiness on').hideHelp())
+    .action((o) => serveCommand(o));
+  withConfig(p.command('stop').description('stop a running autopull serve (a running job gets shutdown_grace)'))
+    .option('--pid-file <file>', 'pid file (default: data_dir/autopull.pid)')
+    .option('--all', 'also stop the runtime: the proxies and the apps behind them')
+    .action((o) => stopCommand(o));
   withConfig(p.command('check').description('validate the config and print every problem'))
     .option('--deep', 'also check the machine: remotes answer, deploy paths are writable, shared files exist, ports are free')
     .action((o) => checkCommand(o));
@@ -75,7 +86,9 @@ export function program(): Command {
     .option('--once', 'stop after the first deploy (for scripts)')
     .option('--keep', 'keep the temp folder when the demo stops')
     .action((o) => demoCommand(o));
-  withConfig(p.command('systemd').description('print a systemd unit for autopull serve')).action((o) => systemdCommand(o));
+  withConfig(p.command('systemd').description('print a hardened systemd unit for autopull serve'))
+    .option('--user <name>', 'the system user autopull runs as', 'autopull')
+    .action((o) => systemdCommand(o));
   return p;
 }
 

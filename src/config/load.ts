@@ -9,6 +9,7 @@ import { yamlProblem } from './yaml-error.js';
 import { secretEnvNames } from './secret-env.js';
 import { hideFromChildren } from '../lib/child-env.js';
 import { urlSecrets } from '../lib/redact.js';
+import { readTlsFiles, type TlsFiles } from './tls-files.js';
 import { envWithoutSecrets, isUnsetSecret } from './without-secrets.js';
 
 export interface LoadOptions {
@@ -34,6 +35,8 @@ export interface Config extends Omit<RawConfig, 'repos' | 'listen'> {
   repos: Map<RepoName, RepoConfig>;
   /** Environment variables that feed this config's secrets (config/secret-env.ts): no command sees them. */
   secretEnv: readonly string[];
+  /** `tls:`'s certificate and key, read (and checked to be a pair) when the config was loaded. */
+  tlsFiles?: TlsFiles;
 }
 
 /** The config file a command uses: `-c FILE`, else $AUTOPULL_CONFIG, else ./autopull.yml. */
@@ -94,6 +97,9 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     }
     repos.set(name as RepoName, repo);
   }
+  const tls = raw.tls ? readTlsFiles({ cert: abs(raw.tls.cert), key: abs(raw.tls.key) }) : null;
+  // Commands that only read never speak HTTPS: an unreadable key is not theirs to refuse.
+  if (tls && 'problems' in tls && !opts.withoutSecrets) problems.push(...tls.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: Config = {
     ...raw,
@@ -105,6 +111,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   };
   if (isUnsetSecret(config.auth_token)) delete config.auth_token;
   if (raw.tls) config.tls = { cert: abs(raw.tls.cert), key: abs(raw.tls.key) };
+  if (tls && 'files' in tls) config.tlsFiles = tls.files;
   // From here on, no process this one starts sees these (lib/child-env.ts).
   hideFromChildren(config.secretEnv, secretValues(config));
   return config;

@@ -83,7 +83,7 @@ const healthSchema = z
   .strictObject({
     url: nonEmpty.meta({ description: 'path on the app port (/healthz) or an absolute http(s) URL' }),
     timeout: duration('how long a new release may take to become healthy').default(30_000),
-    interval: duration('time between health probes').default(1000),
+    interval: duration('time between health probes (the wait for a new release starts at 10 ms and backs off to this)').default(1000),
   })
   .meta({ description: 'HTTP GET that must answer 2xx' });
 
@@ -213,7 +213,13 @@ export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     listen: listenSchema.default('127.0.0.1:8686'),
-    tls: z.strictObject({ cert: nonEmpty, key: nonEmpty }).optional(),
+    tls: z
+      .strictObject({
+        cert: nonEmpty.meta({ description: 'PEM certificate (with its chain after it), read at start and at each reload' }),
+        key: nonEmpty.meta({ description: 'PEM private key of the certificate' }),
+      })
+      .optional()
+      .meta({ description: 'serve HTTPS; the files are read again at each reload (SIGHUP), so a renewed certificate needs no restart' }),
     data_dir: nonEmpty.default('./.autopull'),
     auth_token: z.string().min(16, 'must be at least 16 characters').optional(),
     trust_proxy: z
@@ -221,6 +227,7 @@ export const configSchema = z
       .default(false)
       .meta({ description: 'whose X-Forwarded-For to believe: false (nobody), true (the nearest hop only: the client is the right-most entry), or the CIDR blocks of your proxies (the client is the right-most entry not in them)' }),
     body_limit: size.default(5 * 1024 * 1024),
+    shutdown_grace: duration('at a stop (autopull stop, SIGTERM, SIGINT), how long a running job may go on before it is recorded interrupted and queued for the next start').default(300_000),
     retention: retentionSchema.prefault({}).meta({ description: 'how long deliveries and job logs are kept' }),
     limits: limitsSchema.prefault({}),
     notify: z.array(notifySchema).optional().meta({ description: 'receivers notified about every repo (a repo\'s own notify: list adds to it)' }),

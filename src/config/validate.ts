@@ -42,7 +42,6 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
     }
   }
   const raw = value as Record<string, unknown>;
-  if (raw.tls !== undefined) problems.push('tls: not supported yet by this version; put autopull behind a TLS-terminating proxy (trust_proxy: true)');
   for (const [c, where] of listEntries(raw.trust_proxy, 'trust_proxy')) {
     if (!validCidr(c)) problems.push(`${where}: "${c}" is not an IP address or CIDR block`);
   }

@@ -61,6 +61,8 @@ function writeDemoConfig(dir: string, secret: string, token: string): string {
     `# written by autopull demo
 listen: 127.0.0.1:0
 data_dir: ./data
+# Ctrl-C during a deploy: the job gets this long before the tour ends.
+shutdown_grace: 5s
 auth_token: ${token}
 repos:
   demo:

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Config, RepoConfig } from '../config/load.js';
+import { ConfigRef } from '../config/config-ref.js';
 import type { Store } from '../store/store.js';
 import { childEnv } from '../lib/child-env.js';
 import { errorMessage } from '../lib/errors.js';
@@ -12,36 +13,37 @@ import { ProxiedApps } from './proxied-apps.js';
  * The server's supervised apps: one Supervisor per repo with `deploy.start`, made on first
  * use. Only `autopull serve` has one; an in-process CLI run does not (its app would die
  * with the CLI), so jobs of a supervised repo are refused there (`requireApps`).
+ *
+ * A reload changes no app that runs: a repo's new start line, port or limits are given to
+ * its supervisor for the next start (the next deploy), and a repo removed from the config
+ * keeps its app running until autopull stops.
  */
 export class Apps {
   private sups = new Map<string, Supervisor>();
   /** The repos behind autopull's proxy: their apps run in the runtime process. */
   readonly proxied: ProxiedApps;
+  private readonly ref: ConfigRef;
 
   constructor(
-    private readonly config: Config,
+    config: Config | ConfigRef,
     private readonly logger: Logger,
   ) {
-    this.proxied = new ProxiedApps(config, logger);
+    this.ref = ConfigRef.of(config);
+    this.proxied = new ProxiedApps(this.ref, logger);
   }
 
   get(repo: RepoConfig): Supervisor {
     let sup = this.sups.get(repo.name);
     const d = repo.deploy;
     if (!d?.start) throw new Error(`repo ${repo.name} has no deploy.start`);
-    if (!sup) {
-      const log = this.logger.child({ repo: repo.name });
-      sup = new Supervisor({
-        repo: repo.name,
-        command: d.start,
-        port: d.port,
-        dataDir: this.config.data_dir,
-        minUptimeMs: d.min_uptime,
-        maxRestarts: d.max_restarts,
-        log: (level, message) => log[level](message),
-      });
-      this.sups.set(repo.name, sup);
+    const spec = { command: d.start, port: d.port, minUptimeMs: d.min_uptime, maxRestarts: d.max_restarts };
+    if (sup) {
+      sup.configure(spec);
+      return sup;
     }
+    const log = this.logger.child({ repo: repo.name });
+    sup = new Supervisor({ repo: repo.name, dataDir: this.ref.current.data_dir, ...spec, log: (level, message) => log[level](message) });
+    this.sups.set(repo.name, sup);
     return sup;
   }
 
@@ -50,14 +52,16 @@ export class Apps {
    * running (killed with -9, its app still holds the port), then start the app from the
    * release `current` points at. We restart rather than adopt: an adopted process is not our
    * child, so its exit could not be seen (only polled) and its output pipes are not ours.
+   * `only`: just these repos (the ones a reload added).
    */
-  async boot(store: Store): Promise<void> {
-    for (const repo of this.config.repos.values()) {
+  async boot(store: Store, only?: readonly string[]): Promise<void> {
+    const wanted = (r: RepoConfig) => only === undefined || only.includes(r.name);
+    for (const repo of this.ref.current.repos.values()) {
       const d = repo.deploy;
-      if (!d?.start || d.proxy) continue;
+      if (!d?.start || d.proxy || !wanted(repo)) continue;
       const log = this.logger.child({ repo: repo.name });
       try {
-        const stale = await killStale(this.config.data_dir, repo.name, d.stop_timeout);
+        const stale = await killStale(this.ref.current.data_dir, repo.name, d.stop_timeout);
         if (stale !== null) log.warn({ pid: stale }, 'stopped the app a previous autopull left running');
         const l = layout(d.path);
         const current = readCurrent(l);
@@ -69,13 +73,14 @@ export class Apps {
         log.error(`could not start the app: ${errorMessage(err)}`);
       }
     }
-    if (this.proxied.repos().length > 0) await this.proxied.boot((repo, release, dir) => appEnv(repo.name, store.getRelease(repo.name, release)?.sha ?? '', dir));
+    const proxied = this.proxied.repos().filter(wanted).map((r) => r.name);
+    if (proxied.length > 0) await this.proxied.boot((repo, release, dir) => appEnv(repo.name, store.getRelease(repo.name, release)?.sha ?? '', dir), proxied);
   }
 
   /** Stops every app (SIGTERM, SIGKILL after each repo's stop_timeout). */
   async stopAll(): Promise<void> {
     await Promise.allSettled(
-      [...this.sups.entries()].map(([name, sup]) => sup.stop(this.config.repos.get(name as never)?.deploy?.stop_timeout ?? 10_000)),
+      [...this.sups.entries()].map(([name, sup]) => sup.stop(this.ref.current.repos.get(name as never)?.deploy?.stop_timeout ?? 10_000)),
     );
     // The runtime, its proxies and the apps behind them serve on: traffic outlives serve.
     this.proxied.detach();

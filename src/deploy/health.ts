@@ -34,17 +34,26 @@ export async function probe(url: string, timeoutMs: number, signal?: AbortSignal
   }
 }
 
-/** Polls until healthy; throws with the last problem when `timeoutMs` passes first. */
+/** The first wait between probes; it doubles up to the configured interval. */
+const FIRST_PROBE_GAP_MS = 10;
+
+/**
+ * Polls until healthy; throws with the last problem when `timeoutMs` passes first. The probes
+ * start 10 ms apart and back off to `intervalMs`: an app up in 200 ms is seen within ~10% of
+ * that, not up to a whole interval later (push-to-live), and a slow one is not hammered.
+ */
 export async function waitHealthy(t: HealthTarget, signal: AbortSignal, onProbe?: (p: Probe) => void): Promise<void> {
   const deadline = Date.now() + t.timeoutMs;
   let last: Probe = { ok: false, problem: 'no probe yet' };
+  let gap = Math.min(FIRST_PROBE_GAP_MS, t.intervalMs);
   for (;;) {
     const left = deadline - Date.now();
     last = await probe(t.url, Math.max(100, Math.min(left, 10_000)), signal);
     onProbe?.(last);
     if (last.ok) return;
-    if (Date.now() + t.intervalMs > deadline) throw new Error(`not healthy within ${Math.round(t.timeoutMs / 1000)}s: ${last.problem}`);
-    await delay(t.intervalMs, undefined, { signal });
+    if (Date.now() + gap > deadline) throw new Error(`not healthy within ${Math.round(t.timeoutMs / 1000)}s: ${last.problem}`);
+    await delay(gap, undefined, { signal });
+    gap = Math.min(gap * 2, t.intervalMs);
   }
 }
 

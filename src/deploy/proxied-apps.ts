@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
 import type { Config, RepoConfig } from '../config/load.js';
+import { ConfigRef } from '../config/config-ref.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { ensureRuntime, type RuntimeClient } from '../runtime/client.js';
@@ -20,6 +21,7 @@ export class ProxiedApps {
   private client: RuntimeClient | null = null;
   private connecting: Promise<RuntimeClient> | null = null;
   private readonly exitWaiters = new Set<(e: RuntimeEvent) => void>();
+  private readonly ref: ConfigRef;
   /** Set by `boot`: how to start `current` again in a new runtime when the old one died. */
   private appEnv: ((repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv) | null = null;
   private detached = false;
@@ -28,11 +30,17 @@ export class ProxiedApps {
   private revive: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly config: Config,
+    config: Config | ConfigRef,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.ref = ConfigRef.of(config);
+  }
 
-  /** The repos this serve runs behind the proxy. */
+  private get config(): Config {
+    return this.ref.current;
+  }
+
+  /** The repos this serve runs behind the proxy (in the config in force now). */
   repos(): RepoConfig[] {
     return [...this.config.repos.values()].filter((r) => r.deploy?.start && r.deploy.proxy);
   }
@@ -131,11 +139,12 @@ export class ProxiedApps {
    * At start-up: each proxied repo's listener; when its proxy routes to a running instance,
    * that one serves on (a restart of serve re-attaches); else `current` is started, given
    * until its health check passes (or health.timeout), and routed. Instances no proxy routes
-   * to are what an interrupted job left: they are stopped (the job runs again).
+   * to are what an interrupted job left: they are stopped (the job runs again). `only`: just
+   * these repos (the ones a reload added).
    */
-  async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv): Promise<void> {
+  async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv, only?: readonly string[]): Promise<void> {
     this.appEnv = appEnv;
-    for (const repo of this.repos()) {
+    for (const repo of this.repos().filter((r) => only === undefined || only.includes(r.name))) {
       const log = this.logger.child({ repo: repo.name });
       try {
         await this.listen(repo);

@@ -69,11 +69,19 @@ export class Supervisor extends EventEmitter {
   private startedAt = 0;
   private crashes = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private launch: { dir: string; env: NodeJS.ProcessEnv } | null = null;
+  private launch: { dir: string; env: NodeJS.ProcessEnv; command: string; port: number | undefined } | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(readonly opts: SupervisorOptions) {
     super();
+  }
+
+  /**
+   * A reloaded config's start line, port and limits: they apply from the next `start`. The
+   * app that runs (and its restarts after a crash) keeps the command and PORT it started with.
+   */
+  configure(next: Pick<SupervisorOptions, 'command' | 'port' | 'minUptimeMs' | 'maxRestarts'>): void {
+    Object.assign(this.opts, next);
   }
 
   get pid(): number | null {
@@ -89,7 +97,7 @@ export class Supervisor extends EventEmitter {
     if (this.child || this.stopping) throw new Error(`app ${this.opts.repo} is still running (pid ${this.pid}); stop it first`);
     const dir = realpathSync(releaseDir);
     this.release = dir.split('/').pop() ?? dir;
-    this.launch = { dir, env: { ...env, ...(this.opts.port !== undefined ? { PORT: String(this.opts.port) } : {}) } };
+    this.launch = { dir, env: { ...env, ...(this.opts.port !== undefined ? { PORT: String(this.opts.port) } : {}) }, command: this.opts.command, port: this.opts.port };
     this.crashes = 0;
     this.spawnChild();
   }
@@ -104,7 +112,7 @@ export class Supervisor extends EventEmitter {
     let child: ChildProcess;
     try {
       fchmodSync(fd, 0o600);
-      child = spawn('sh', ['-c', execLine(this.opts.command)], { cwd: launch.dir, env: launch.env, stdio: ['ignore', fd, fd], detached: true });
+      child = spawn('sh', ['-c', execLine(launch.command)], { cwd: launch.dir, env: launch.env, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd);
     }
@@ -114,10 +122,10 @@ export class Supervisor extends EventEmitter {
     child.on('error', (err) => this.opts.log?.('warn', `app ${this.opts.repo}: ${err.message}`));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     if (child.pid !== undefined) {
-      const info: PidFile = { pid: child.pid, release: this.release ?? '', port: this.opts.port ?? null, started_at: new Date().toISOString() };
+      const info: PidFile = { pid: child.pid, release: this.release ?? '', port: launch.port ?? null, started_at: new Date().toISOString() };
       mkdirSync(dirname(this.pidFile), { recursive: true });
       writeFileAtomic(this.pidFile, `${JSON.stringify(info)}\n`);
-      this.opts.log?.('info', `app ${this.opts.repo} started from releases/${this.release} (pid ${child.pid}${this.opts.port ? `, PORT ${this.opts.port}` : ''})`);
+      this.opts.log?.('info', `app ${this.opts.repo} started from releases/${this.release} (pid ${child.pid}${launch.port ? `, PORT ${launch.port}` : ''})`);
       this.emit('spawn', child.pid);
     }
   }

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { AppDeps } from './deps.js';
 import type { Config } from '../config/load.js';
 export type { AppDeps } from './deps.js';
@@ -24,9 +24,13 @@ export function trustProxy(setting: Config['trust_proxy']): false | ((address: s
   return setting === false || setting.length === 0 ? false : [...setting];
 }
 
-/** Builds the HTTP app without listening: tests use `inject`, `serve` calls listen. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({
+/**
+ * Builds the HTTP app without listening: tests use `inject`, `serve` calls listen. With
+ * `https` (the config's `tls:`, read) it serves HTTPS; the server's certificate can then be
+ * replaced while it runs (`app.server.setSecureContext`, on a reload).
+ */
+export async function buildApp(deps: AppDeps, opts: { https?: { cert: Buffer; key: Buffer } } = {}): Promise<FastifyInstance> {
+  const options: FastifyServerOptions = {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Deliveries are logged by the hooks route with their outcome; per-request lines add noise.
     logController: new LogController({ disableRequestLogging: true }),
@@ -34,7 +38,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustProxy(deps.config.trust_proxy),
     return503OnClosing: true,
     ...serverLimitOptions(deps.config.limits),
-  });
+  };
+  // Fastify types an HTTPS app apart (its raw server is an https.Server); every route and hook
+  // here works on both, so it is used as the plain type.
+  const app = (opts.https ? Fastify({ ...options, https: { cert: opts.https.cert, key: opts.https.key } } as FastifyServerOptions) : Fastify(options)) as FastifyInstance;
   applyLimits(app, deps.config.limits, deps.logger);
 
   // Signatures cover the exact bytes received: every body stays a Buffer, parsed later.

@@ -159,6 +159,10 @@ export function guardConnections(server: Server, o: GuardOptions): void {
     });
     for (const listener of downstream) listener.call(server, socket);
   });
+  // HTTPS: requests see the TLS socket wrapped around the one recorded above.
+  server.on('secureConnection', (tlsSocket: Socket) => {
+    if (tlsSocket.remoteAddress !== undefined) ADDRESS.set(tlsSocket, tlsSocket.remoteAddress);
+  });
   server.maxConnections = o.max + SHED_ALLOWANCE;
 }
 

@@ -1,10 +1,54 @@
-import { pino, type Logger } from 'pino';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pino, type Logger, type DestinationStream } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 
 export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `--log-level`, else $AUTOPULL_LOG_LEVEL, else info; null when the word is not a level. */
+export function logLevel(option: string | undefined, env: NodeJS.ProcessEnv = process.env): LogLevel | null {
+  const level = (option ?? env.AUTOPULL_LOG_LEVEL ?? 'info').toLowerCase();
+  return (LOG_LEVELS as readonly string[]).includes(level) ? (level as LogLevel) : null;
+}
 
 /** JSON lines on stdout (or a file descriptor), one logger for the whole daemon. */
 export function createLogger(level = process.env.AUTOPULL_LOG_LEVEL ?? 'info', destination?: number | string): Logger {
   return pino({ level, base: { name: 'autopull' } }, destination === undefined ? undefined : pino.destination(destination));
+}
+
+export interface LogHandle {
+  logger: Logger;
+  /** The log file, or null when the log goes to stdout. */
+  file: string | null;
+  /** Opens the log file again by its name (after logrotate moved it: SIGUSR2). No-op on stdout. */
+  reopen(): void;
+}
+
+/**
+ * The server's log: pino JSON lines, one object per line, to `file` (appended, owner-only,
+ * reopened by `reopen`) or to stdout. On a terminal (stdout a TTY and no file) the same
+ * lines are shown by pino-pretty, in colour; piped or redirected they stay JSON, so a
+ * machine reading them (journald, a log shipper) gets what it can parse.
+ *
+ * Writes are synchronous: a line logged just before an exit is on disk, and the log of a
+ * server that stops (or crashes) ends with what it last did.
+ */
+export function openLog(opts: { level: LogLevel; file?: string; pretty?: boolean }): LogHandle {
+  const base = { level: opts.level, base: { name: 'autopull' } };
+  if (opts.file !== undefined) {
+    // Owner-only, like every file autopull keeps: a log holds what builds and apps print.
+    mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
+    const dest = pino.destination({ dest: opts.file, append: true, sync: true, mode: 0o600 } as Parameters<typeof pino.destination>[0]);
+    return { logger: pino(base, dest), file: opts.file, reopen: () => dest.reopen() };
+  }
+  const pretty = opts.pretty ?? process.stdout.isTTY === true;
+  const dest: DestinationStream = pretty
+    ? PinoPretty({ destination: 1, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' })
+    : pino.destination({ dest: 1, sync: true });
+  return { logger: pino(base, dest), file: null, reopen: () => undefined };
 }
 
 export function silentLogger(): Logger {

@@ -12,10 +12,11 @@ import type { Store } from '../store/store.js';
  *   own mtime: it is made under a temp name and renamed over `current` at each switch), for
  *   each repo with a deploy: section and a live release.
  */
-export function scrapeGauges(registry: Registry, config: Config, store: Store): void {
+/** `config` gives the config in force at each scrape (a reload adds or removes repos). */
+export function scrapeGauges(registry: Registry, config: () => Config, store: Store): void {
   const registers = [registry];
   const perRepo = (state: 'queued' | 'running') => {
-    const counts = new Map<string, number>([...config.repos.keys()].map((r) => [r, 0]));
+    const counts = new Map<string, number>([...config().repos.keys()].map((r) => [r, 0]));
     for (const job of store.listJobs({ states: [state], limit: 100_000 })) {
       if (counts.has(job.repo)) counts.set(job.repo, (counts.get(job.repo) ?? 0) + 1);
     }
@@ -27,6 +28,7 @@ export function scrapeGauges(registry: Registry, config: Config, store: Store): 
     labelNames: ['repo'],
     registers,
     collect() {
+      this.reset();
       for (const [repo, n] of perRepo('queued')) this.set({ repo }, n);
     },
   });
@@ -36,6 +38,7 @@ export function scrapeGauges(registry: Registry, config: Config, store: Store): 
     labelNames: ['repo'],
     registers,
     collect() {
+      this.reset();
       for (const [repo, n] of perRepo('running')) this.set({ repo }, n);
     },
   });
@@ -47,7 +50,7 @@ export function scrapeGauges(registry: Registry, config: Config, store: Store): 
     collect() {
       this.reset();
       const now = Date.now();
-      for (const repo of config.repos.values()) {
+      for (const repo of config().repos.values()) {
         if (!repo.deploy) continue;
         try {
           const st = lstatSync(layout(repo.deploy.path).current);

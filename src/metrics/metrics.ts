@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/load.js';
+import { ConfigRef } from '../config/config-ref.js';
 import type { Logger } from '../lib/log.js';
 import { errorMessage } from '../lib/errors.js';
 import { isFinal, type Job, type LogLine, type Store } from '../store/store.js';
@@ -38,11 +39,16 @@ export class Metrics {
   private readonly seen = new Set<number>();
   private readonly detach: (() => void)[] = [];
 
+  private readonly ref: ConfigRef;
+  /** Supervisors watched already: a repo removed and added again by reloads is counted once. */
+  private readonly watched = new WeakSet<EventEmitter>();
+
   constructor(
-    private readonly config: Config,
+    config: Config | ConfigRef,
     private readonly store: Store,
     private readonly logger?: Logger,
   ) {
+    this.ref = ConfigRef.of(config);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.deliveries = new Counter({ name: 'autopull_deliveries_total', help: 'Webhook deliveries answered, by recognised sender and HTTP status', labelNames: ['sender', 'code'], registers });
@@ -53,7 +59,7 @@ export class Metrics {
     this.mirrorFailures = new Counter({ name: 'autopull_mirror_failures_total', help: 'Mirror pushes to a target that failed or left diverged refs', labelNames: ['repo', 'state'], registers });
     this.appRestarts = new Counter({ name: 'autopull_app_restarts_total', help: 'Supervised app processes started again after they ended on their own', labelNames: ['repo'], registers });
     this.appCrashes = new Counter({ name: 'autopull_app_crashes_total', help: 'Supervised app processes that ended before deploy.min_uptime', labelNames: ['repo'], registers });
-    scrapeGauges(this.registry, config, store);
+    scrapeGauges(this.registry, () => this.ref.current, store);
     this.listen(store, 'delivery', (e: { id: number; status_code: number }) => this.onDelivery(e));
     this.listen(store, 'job', (id: number) => this.onJob(id));
     this.listen(store, 'log', (l: LogLine) => this.onLog(l));
@@ -72,7 +78,14 @@ export class Metrics {
    * Counts a supervised app's restarts and crashes. A restart is a start that follows an exit
    * the supervisor did not ask for (its backoff restart, or the next deploy's start).
    */
+  /** The config in force (labels follow a reload's repos). */
+  private get config(): Config {
+    return this.ref.current;
+  }
+
   watchApp(repo: string, sup: EventEmitter): void {
+    if (this.watched.has(sup)) return;
+    this.watched.add(sup);
     const label = { repo: repoLabel(this.config, repo) };
     let exited = false;
     this.listen(sup, 'exit', () => (exited = true));

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { UpstreamHandler } from './upstream-handler.js';
 import { answer, upstreamFailure } from './answers.js';
 import { hasContentLength, rawHeaderStrings, responseHeaders, type RawHeaders } from './headers.js';
 import type { Exchange, Target } from './target.js';
@@ -40,11 +41,7 @@ function hasBody(req: IncomingMessage): boolean {
  * failure before the answer started is a JSON 502/504, after it the client's connection is
  * cut (a truncated body must look truncated).
  */
-class HttpExchange implements Dispatcher.DispatchHandler, Exchange {
-  private controller: Dispatcher.DispatchController | null = null;
-  private abortWith: Error | null = null;
-  /** The upstream request is over: answered, failed, or given up on. */
-  private settled = false;
+class HttpExchange extends UpstreamHandler implements Dispatcher.DispatchHandler, Exchange {
   private hasLength = false;
   private waitingForDrain = false;
   private retried = false;
@@ -57,6 +54,7 @@ class HttpExchange implements Dispatcher.DispatchHandler, Exchange {
     private readonly target: Target,
     private readonly report: UpstreamFailureReport,
   ) {
+    super();
     const release = target.track('requests', this);
     this.closed = new Promise((resolve) => {
       res.once('close', () => {
@@ -94,17 +92,6 @@ class HttpExchange implements Dispatcher.DispatchHandler, Exchange {
     return true;
   }
 
-  private abortUpstream(reason: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (this.controller) this.controller.abort(reason);
-    else this.abortWith = reason;
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.abortWith) controller.abort(this.abortWith);
-  }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, statusMessage?: string): void {
     if (this.settled || statusCode < 200) return; // 1xx (103 Early Hints): not passed on

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { UpstreamHandler } from './upstream-handler.js';
 import { answerRaw, upstreamFailure } from './answers.js';
 import { CLOSE_GRACE_MS, originPath, type UpstreamFailureReport } from './forward-request.js';
 import { rawHeaderStrings, responseHeaders, type RawHeaders } from './headers.js';
@@ -19,10 +20,7 @@ function responseHead(status: number, statusMessage: string | undefined, headers
  * the two sockets are joined by a Tunnel; any other answer of the app is passed on as it is
  * (a 401 on a WebSocket endpoint stays a 401), its body delimited by closing the connection.
  */
-class UpgradeExchange implements Dispatcher.DispatchHandler, Exchange {
-  private controller: Dispatcher.DispatchController | null = null;
-  private abortWith: Error | null = null;
-  private settled = false;
+class UpgradeExchange extends UpstreamHandler implements Dispatcher.DispatchHandler, Exchange {
   private tunnel: Tunnel | null = null;
   /** Part of an answer went to the client: an error now can only cut the connection. */
   private answered = false;
@@ -35,6 +33,7 @@ class UpgradeExchange implements Dispatcher.DispatchHandler, Exchange {
     private readonly target: Target,
     private readonly report: UpstreamFailureReport,
   ) {
+    super();
     const release = target.track('sockets', this);
     client.on('error', () => client.destroy());
     this.closed = new Promise((resolve) => {
@@ -52,17 +51,6 @@ class UpgradeExchange implements Dispatcher.DispatchHandler, Exchange {
     this.target.pool.dispatch({ path, method: this.req.method ?? 'GET', headers, upgrade: protocol, body: null }, this);
   }
 
-  private abortUpstream(reason: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    if (this.controller) this.controller.abort(reason);
-    else this.abortWith = reason;
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.abortWith) controller.abort(this.abortWith);
-  }
 
   onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, upstream: Duplex): void {
     if (this.settled || this.client.destroyed) return void upstream.destroy();

@@ -1,4 +1,5 @@
 import type { Config, RepoConfig } from '../config/load.js';
+import { ConfigRef } from '../config/config-ref.js';
 import { cacheDir } from '../deploy/deploy.js';
 import { tracksRef } from '../webhooks/match-ref.js';
 import { errorMessage } from '../lib/errors.js';
@@ -17,33 +18,72 @@ import type { Store } from '../store/store.js';
 export class Poller {
   private timers = new Map<string, NodeJS.Timeout>();
   private stopped = false;
+  private readonly ref: ConfigRef;
 
   constructor(
-    private readonly config: Config,
+    config: Config | ConfigRef,
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly kick: (repo: string) => void,
-  ) {}
+  ) {
+    this.ref = ConfigRef.of(config);
+  }
+
+  private get config(): Config {
+    return this.ref.current;
+  }
 
   start(): void {
+    this.stopped = false;
     for (const repo of this.config.repos.values()) {
-      if (repo.poll !== undefined) this.schedule(repo, 0);
+      if (repo.poll !== undefined) this.schedule(repo.name, 0);
     }
+    this.ref.on('change', this.onChange);
   }
 
   stop(): void {
     this.stopped = true;
+    this.ref.off('change', this.onChange);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
 
-  private schedule(repo: RepoConfig, delayMs: number): void {
+  /**
+   * A reload: a repo that gained `poll` (or was added with it) is checked at once; one whose
+   * interval changed is checked after the new interval; one that lost it (or was removed)
+   * is no longer polled. The others keep their timers.
+   */
+  private readonly onChange = (next: Config, previous: Config): void => {
+    for (const [name, timer] of this.timers) {
+      if (next.repos.get(name as never)?.poll === undefined) {
+        clearTimeout(timer);
+        this.timers.delete(name);
+      }
+    }
+    for (const repo of next.repos.values()) {
+      if (repo.poll === undefined) continue;
+      const before = previous.repos.get(repo.name)?.poll;
+      if (before === undefined || !this.timers.has(repo.name)) this.schedule(repo.name, 0);
+      else if (before !== repo.poll) this.schedule(repo.name, repo.poll);
+    }
+  };
+
+  private schedule(name: string, delayMs: number): void {
     if (this.stopped) return;
+    clearTimeout(this.timers.get(name));
     const timer = setTimeout(() => {
-      void this.check(repo).finally(() => this.schedule(repo, repo.poll ?? 300_000));
+      const repo = this.config.repos.get(name as never);
+      if (repo?.poll === undefined) {
+        this.timers.delete(name);
+        return;
+      }
+      void this.check(repo).finally(() => {
+        // A reload while the check ran may have rescheduled this repo: that timer stands.
+        if (this.timers.get(name) === timer) this.schedule(name, this.config.repos.get(name as never)?.poll ?? 300_000);
+      });
     }, delayMs);
     timer.unref();
-    this.timers.set(repo.name, timer);
+    this.timers.set(name, timer);
   }
 
   /** Returns the job id queued, or null when nothing moved. */

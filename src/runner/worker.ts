@@ -1,4 +1,5 @@
-import type { Config } from '../config/load.js';
+import type { Config, RepoConfig } from '../config/load.js';
+import { ConfigRef } from '../config/config-ref.js';
 import type { Logger } from '../lib/log.js';
 import { errorMessage, failureCode, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
@@ -40,16 +41,18 @@ class LeaseLostError extends Error {
  */
 export class Worker {
   private loops = new Map<string, Promise<void>>();
-  private running = new Map<number, AbortController>();
+  private running = new Map<number, { ac: AbortController; repo: string }>();
   private stopping = false;
   private recovering: Promise<unknown> = Promise.resolve();
   /** Aborted by `stop()`: ends every wait for another process's job at once. */
   private readonly halt = new AbortController();
   private readonly queue: JobQueue;
   private readonly owner: JobOwner;
+  /** The config in force: read when a job is claimed; the job keeps that one to its end. */
+  private readonly ref: ConfigRef;
 
   constructor(
-    private readonly config: Config,
+    config: Config | ConfigRef,
     private readonly store: Store,
     private readonly logger: Logger,
     /**
@@ -59,6 +62,7 @@ export class Worker {
      */
     private readonly opts: { pid?: number; apps?: Apps; only?: number; queue?: JobQueue; leaseMs?: number } = {},
   ) {
+    this.ref = ConfigRef.of(config);
     this.queue = opts.queue ?? store.queue;
     const pid = opts.pid ?? process.pid;
     this.owner = { pid, start: processStartTime(pid) };
@@ -78,7 +82,7 @@ export class Worker {
       // A restarted autopull may get its old pid back: a job "of ours" now is a dead one's.
       const interrupted = await this.queue.recover((o) => this.alive(o, false));
       for (const job of interrupted) this.cleanUpInterrupted(job);
-      for (const repo of this.config.repos.values()) {
+      for (const repo of this.ref.current.repos.values()) {
         if (!repo.deploy) continue;
         const holder = await this.queue.running(repo.name);
         if (holder) {
@@ -97,14 +101,14 @@ export class Worker {
   /** An interrupted job's processes: its build's group, and any process left inside its unfinished release. */
   private cleanUpInterrupted(job: Job): void {
     if (job.child_pid) killGroup(job.child_pid, 'SIGKILL');
-    const repo = this.config.repos.get(job.repo as never);
+    const repo = this.ref.current.repos.get(job.repo as never);
     // Only a release that never went live: a live one's folder is where the app itself runs.
     if (repo?.deploy && job.release && this.store.getRelease(job.repo, job.release)?.state === 'building') {
       // A build whose pid never reached the store (killed right after the spawn) still runs there.
       const killed = killProcessesInside(join(repo.deploy.path, 'releases', job.release));
-      if (killed > 0) this.logger.warn({ job: job.id }, `killed ${killed} leftover process(es) of the interrupted job`);
+      if (killed > 0) this.logger.warn({ job: job.id, repo: job.repo }, `killed ${killed} leftover process(es) of the interrupted job`);
     }
-    this.logger.warn({ job: job.id, repo: job.repo }, 'job was interrupted by a stop of autopull; queued again');
+    this.logger.warn({ job: job.id, repo: job.repo }, `job ${job.id} was interrupted by a stop of autopull; queued again`);
   }
 
   /** Whether the repo has a queued job this worker may claim. */
@@ -137,14 +141,20 @@ export class Worker {
   }
 
   /**
-   * Stops: no new claims; running jobs are aborted after `graceMs`, marked interrupted and
-   * queued again, so the next start finishes their work.
+   * Stops: no new claims; each running job gets `graceMs` (shutdown_grace) to finish, then it
+   * is aborted, recorded interrupted and queued again, so the next start finishes its work.
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.halt.abort();
+    for (const [id, { repo }] of this.running) {
+      this.logger.info({ job: id, repo }, `stopping: job ${id} (${repo}) gets up to ${Math.round(graceMs / 1000)}s to finish (shutdown_grace)`);
+    }
     const timer = setTimeout(() => {
-      for (const ac of this.running.values()) ac.abort(new ShutdownError());
+      for (const [id, { ac, repo }] of this.running) {
+        this.logger.warn({ job: id, repo }, `job ${id} did not finish within shutdown_grace: stopped, recorded interrupted, queued for the next start`);
+        ac.abort(new ShutdownError());
+      }
     }, graceMs);
     try {
       await Promise.allSettled([...this.loops.values()]);
@@ -187,18 +197,17 @@ export class Worker {
         (held) => {
           if (!held) ac.abort(new LeaseLostError(`job ${job.id} was taken over by another process (its lease ran out)`));
         },
-        (err: unknown) => this.logger.warn({ job: job.id }, `lease renewal failed: ${errorMessage(err)}`),
+        (err: unknown) => this.logger.warn({ job: job.id, repo: job.repo }, `lease renewal failed: ${errorMessage(err)}`),
       );
     }, Math.max(10, Math.floor(leaseMs / 3)));
     timer.unref();
     return () => clearInterval(timer);
   }
 
-  private jobContext(job: Job, ac: AbortController): JobContext {
-    const repo = this.config.repos.get(job.repo as never)!;
+  private jobContext(job: Job, ac: AbortController, config: Config, repo: RepoConfig): JobContext {
     const log = this.logger.child({ job: job.id, repo: job.repo });
     return {
-      config: this.config,
+      config,
       repo,
       job,
       mirrors: mirrorBook(this.store.db, job.repo),
@@ -215,17 +224,18 @@ export class Worker {
   }
 
   private async runJob(job: Job): Promise<void> {
-    const repo = this.config.repos.get(job.repo as never);
+    const config = this.ref.current;
+    const repo = config.repos.get(job.repo as never);
     if (!repo) {
       await this.queue.finish(job.id, this.owner, { state: 'failed', reason: `repo ${job.repo} is no longer in the config`, failure: 'repo_removed' });
       return;
     }
     const ac = new AbortController();
-    this.running.set(job.id, ac);
+    this.running.set(job.id, { ac, repo: job.repo });
     const timeoutMs = repo.deploy?.timeout ?? 600_000;
     const timer = setTimeout(() => ac.abort(new Error(`job timed out after ${Math.round(timeoutMs / 1000)}s (deploy.timeout)`)), timeoutMs);
     const stopLease = this.keepLease(job, ac);
-    const ctx = this.jobContext(job, ac);
+    const ctx = this.jobContext(job, ac, config, repo);
     ctx.log('info', `job ${job.id}: ${describe(job)} (${job.trigger}${job.force ? ', forced' : ''})`);
     try {
       const result = job.kind === 'rollback' ? await runRollback(ctx) : job.kind === 'mirror' ? await runMirrorJob(ctx) : await runDeploy(ctx);

@@ -131,7 +131,7 @@ function entryPath(): string {
 }
 
 /** The loader flags this process runs with (`--import tsx` in development), for the runtime too. */
-function loaderArgs(): string[] {
+export function loaderArgs(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {

@@ -95,7 +95,7 @@ export function spawnCli(args: string[], t: { after(fn: () => unknown): void }, 
 /** Starts `autopull serve` from the built CLI and waits until it listens (never a fixed sleep). */
 export async function serve(config: string, t: { after(fn: () => unknown): void }, env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const { proc, output, waitFor, exited } = spawnCli(['serve', '-c', config], t, env);
-  const line = await waitFor(/autopull listening on (http:\/\/[^\s]+)/);
+  const line = await waitFor(/autopull listening on (https?:\/\/[^\s]+)/);
   const url = line.replace('autopull listening on ', '');
   return {
     url,

@@ -42,6 +42,7 @@ export function makeProject(t: { after(fn: () => unknown): void }, o: ProjectOpt
     configFile,
     `listen: 127.0.0.1:0
 data_dir: ./data
+shutdown_grace: 10s
 auth_token: ${token}
 repos:
   site:

@@ -11,6 +11,10 @@ export function starterConfig(secret: string, token: string): string {
 
 # Where autopull listens for webhooks, the API and the dashboard.
 listen: 127.0.0.1:8686
+# To serve HTTPS itself (read again at each reload: systemctl reload autopull):
+# tls: { cert: /etc/autopull/cert.pem, key: /etc/autopull/key.pem }
+# At a stop, how long a running job may finish before it is resumed at the next start.
+shutdown_grace: 5m
 # SQLite database, fetched repos and job logs. Relative paths are relative to this file.
 data_dir: ./.autopull
 # Bearer token for the API (and the CLI when it talks to a running server).

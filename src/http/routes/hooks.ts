@@ -109,7 +109,9 @@ export function recordDecision(
   );
   // After the commit: the worker runs the job once this answer is on its way.
   for (const e of decision.enqueue) setImmediate(() => deps.kick(e.repo));
-  log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, jobs, redelivery_of: opts.redeliveryOf }, decision.message);
+  // A line about jobs names their repo and, when there is one, the job (`job`, like the worker's lines).
+  const about = { repo: decision.repos.join(',') || undefined, ...(jobs.length === 1 ? { job: jobs[0] } : {}) };
+  log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, ...about, jobs, redelivery_of: opts.redeliveryOf }, decision.message);
   if (!decision.ok) return { status: decision.status, ledgerId, body: { ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId } };
   return { status: decision.status, ledgerId, body: { ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message } };
 }
