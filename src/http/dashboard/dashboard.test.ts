@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { servedApp, TOKEN, type ServedApp } from '../../../test/helpers/served-app.js';
 import { githubDelivery, githubPush } from '../../../test/helpers/github.js';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { makeCertificate } from '../../../test/helpers/tls.js';
 import type { AddressInfo } from 'node:net';
 import { tempDir } from '../../../test/helpers/tmp.js';
 import { parseConfigText } from '../../config/load.js';
@@ -192,4 +195,27 @@ test('after a reload the pages and the login take the new config: a new repo, a 
   assert.equal((await fetch(`${s.url}/repos/blog/simulate`, { headers: { cookie: again } })).status, 200);
   assert.equal((await login(s, TOKEN)).res.status, 401, 'the old token no longer logs in');
   assert.equal((await fetch(`${s.url}/`, { headers: { cookie }, redirect: 'manual' })).status, 303, 'and its sessions ended');
+});
+
+test('over TLS the dashboard cookies are Secure', async (t) => {
+  const dir = tempDir(t);
+  const pair = makeCertificate(dir, 'dash');
+  const config = parseConfigText(`data_dir: ./data\nauth_token: ${TOKEN}\n${YAML}`, join(dir, 'autopull.yml'), {});
+  const store = new Store(join(dir, 'data', 'autopull.db'));
+  const app = await buildApp({ config, store, logger: silentLogger(), kick: () => {}, apiTokens: [] }, { https: { cert: readFileSync(pair.cert), key: readFileSync(pair.key) } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    app.server.closeAllConnections();
+    await app.close();
+    store.close();
+  });
+  const cookies = await new Promise<string[]>((resolve, reject) => {
+    const req = httpsRequest(`https://127.0.0.1:${(app.server.address() as AddressInfo).port}/login`, { ca: readFileSync(pair.cert), agent: false }, (res) => {
+      res.resume();
+      resolve(res.headers['set-cookie'] ?? []);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.match(cookies.find((c) => c.startsWith('autopull_login=')) ?? '', /;\s*Secure/i);
 });
