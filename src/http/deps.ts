@@ -22,3 +22,8 @@ export interface AppDeps {
   /** Limits of the event streams (GET /api/events, /api/jobs/:id/events) other than the defaults: for tests. */
   events?: Partial<EventOptions>;
 }
+
+/** The tokens the API and the dashboard's login take now: auth_token (read on each call: a reload may change it) and the local token. */
+export function acceptedTokens(deps: AppDeps): string[] {
+  return [deps.config.auth_token, ...deps.apiTokens].filter((t): t is string => typeof t === 'string' && t.length > 0);
+}

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -9,8 +10,11 @@ import { Worker } from '../../src/runner/worker.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { makeProject, type Project, type ProjectOptions } from './project.js';
 
-/** Debian's chromium (apt-get install chromium); playwright never downloads a browser here. */
-export const CHROMIUM = process.env.AUTOPULL_CHROMIUM ?? '/usr/bin/chromium';
+/**
+ * Debian's chromium (apt-get install chromium; Ubuntu's chromium-browser where that is what
+ * scripts/setup-system.sh could install); playwright never downloads a browser here.
+ */
+export const CHROMIUM = process.env.AUTOPULL_CHROMIUM ?? (['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium');
 
 export interface DashboardServer {
   url: string;

@@ -2,6 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { servedApp, TOKEN, type ServedApp } from '../../../test/helpers/served-app.js';
 import { githubDelivery, githubPush } from '../../../test/helpers/github.js';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { makeCertificate } from '../../../test/helpers/tls.js';
+import type { AddressInfo } from 'node:net';
+import { tempDir } from '../../../test/helpers/tmp.js';
+import { parseConfigText } from '../../config/load.js';
+import { Store } from '../../store/store.js';
+import { buildApp } from '../app.js';
+import { silentLogger } from '../../lib/log.js';
 
 // The dashboard's routes through the real server on 127.0.0.1 (fetch, no browser).
 const SECRET = 'dash-secret-0123';
@@ -162,4 +172,50 @@ test('text from a delivery is escaped on the pages', async (t) => {
   const missing = await fetch(`${s.url}/deliveries/9999`, { headers: { cookie } });
   assert.equal(missing.status, 404);
   assert.match(missing.headers.get('content-type') ?? '', /text\/html/);
+});
+
+test('after a reload the pages and the login take the new config: a new repo, a new auth_token (sessions of the old one end)', async (t) => {
+  const dir = tempDir(t);
+  const configOf = (token: string, repos: string) => parseConfigText(`data_dir: ./data\nauth_token: ${token}\nrepos:\n${repos}`, join(dir, 'autopull.yml'), {});
+  let current = configOf(TOKEN, `  site: { url: 'https://github.com/acme/site.git', secret: ${SECRET}, deploy: { path: ./srv } }\n`);
+  const store = new Store(join(dir, 'data', 'autopull.db'));
+  const app = await buildApp({ get config() { return current; }, store, logger: silentLogger(), kick: () => {}, apiTokens: [] });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    app.server.closeAllConnections();
+    await app.close();
+    store.close();
+  });
+  const s = { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` } as ServedApp;
+  const { cookie } = await login(s, TOKEN);
+  const newToken = 'a-new-token-after-the-reload';
+  current = configOf(newToken, `  site: { url: 'https://github.com/acme/site.git', secret: ${SECRET}, deploy: { path: ./srv } }\n  blog: { url: 'https://github.com/acme/blog.git', secret: ${SECRET}, deploy: { path: ./srv2 } }\n`);
+  const again = (await login(s, newToken)).cookie;
+  assert.match(await (await fetch(`${s.url}/`, { headers: { cookie: again } })).text(), /<h2>blog<\/h2>/);
+  assert.equal((await fetch(`${s.url}/repos/blog/simulate`, { headers: { cookie: again } })).status, 200);
+  assert.equal((await login(s, TOKEN)).res.status, 401, 'the old token no longer logs in');
+  assert.equal((await fetch(`${s.url}/`, { headers: { cookie }, redirect: 'manual' })).status, 303, 'and its sessions ended');
+});
+
+test('over TLS the dashboard cookies are Secure', async (t) => {
+  const dir = tempDir(t);
+  const pair = makeCertificate(dir, 'dash');
+  const config = parseConfigText(`data_dir: ./data\nauth_token: ${TOKEN}\n${YAML}`, join(dir, 'autopull.yml'), {});
+  const store = new Store(join(dir, 'data', 'autopull.db'));
+  const app = await buildApp({ config, store, logger: silentLogger(), kick: () => {}, apiTokens: [] }, { https: { cert: readFileSync(pair.cert), key: readFileSync(pair.key) } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    app.server.closeAllConnections();
+    await app.close();
+    store.close();
+  });
+  const cookies = await new Promise<string[]>((resolve, reject) => {
+    const req = httpsRequest(`https://127.0.0.1:${(app.server.address() as AddressInfo).port}/login`, { ca: readFileSync(pair.cert), agent: false }, (res) => {
+      res.resume();
+      resolve(res.headers['set-cookie'] ?? []);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.match(cookies.find((c) => c.startsWith('autopull_login=')) ?? '', /;\s*Secure/i);
 });

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../deps.js';
+import { acceptedTokens, type AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
 import { assets } from './assets.js';
 import { errorPage } from './layout.js';
@@ -64,6 +64,6 @@ async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promi
  * session too), then the login, the pages and their assets. Call before the other routes.
  */
 export async function registerDashboard(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const sessions = installSessions(app, new Sessions());
-  await app.register(dashboardRoutes, { ...deps, sessions, limiter: new LoginLimiter() });
+  const sessions = installSessions(app, () => acceptedTokens(deps), new Sessions());
+  await app.register(dashboardRoutes, { deps, sessions, limiter: new LoginLimiter() });
 }

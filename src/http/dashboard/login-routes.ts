@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
 import { addressKey } from '../limits.js';
+import { acceptedTokens } from '../deps.js';
 import type { DashboardOptions } from './options.js';
 import { loginPage } from './pages/login.js';
 import { cookies, requireCsrf, SESSION_COOKIE, setCookie } from './session-auth.js';
@@ -30,7 +31,6 @@ function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, nex
  * limit the answer is 429 with Retry-After, even for the right token, until the window ends.
  */
 export async function loginRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
-  const tokens = [o.config.auth_token, ...o.apiTokens].filter((t): t is string => typeof t === 'string' && t.length > 0);
 
   app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
     if (req.session) return reply.redirect(safeNext(req.query.next), 303);
@@ -52,13 +52,13 @@ export async function loginRoutes(app: FastifyInstance, o: DashboardOptions): Pr
       throw new AppError('forbidden', 'missing or wrong CSRF token on the login form: reload the page and try again');
     }
     const token = form.get('token') ?? '';
-    if (token === '' || !tokens.some((t) => safeEqual(token, t))) {
+    if (token === '' || !acceptedTokens(o.deps).some((t) => safeEqual(token, t))) {
       o.limiter.failed(key);
       req.log.warn({ address: req.clientAddress }, 'dashboard login refused: wrong token');
       return showLogin(req, reply, 401, next, 'That token is not the one autopull has.');
     }
     o.limiter.succeeded(key);
-    const session = o.sessions.create();
+    const session = o.sessions.create(token);
     setCookie(req, reply, SESSION_COOKIE, session.id, o.sessions.cookieMaxAge);
     setCookie(req, reply, LOGIN_COOKIE, '', 0);
     req.log.info({ address: req.clientAddress }, 'dashboard login');

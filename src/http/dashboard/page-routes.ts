@@ -14,41 +14,41 @@ import { formBody } from './form.js';
 import type { Session } from './sessions.js';
 
 /** The dashboard's pages; every one needs a session (the plugin's guard sends others to /login). */
-export async function pageRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
-  const now = () => o.now?.() ?? new Date();
+export async function pageRoutes(app: FastifyInstance, { deps }: DashboardOptions): Promise<void> {
+  const now = () => deps.now?.() ?? new Date();
   const session = (s: Session | null) => s as Session;
 
   app.get('/', async (req, reply) => {
-    const repos: OverviewRepo[] = repoStatus(o.config, o.store).map((status) => ({
+    const repos: OverviewRepo[] = repoStatus(deps.config, deps.store).map((status) => ({
       status,
-      liveSince: status.current ? (o.store.getRelease(status.repo, status.current.release)?.created_at ?? null) : null,
+      liveSince: status.current ? (deps.store.getRelease(status.repo, status.current.release)?.created_at ?? null) : null,
       // Filled in when repoStatus knows the supervised apps (GET /api/apps).
       app: (status as { app?: { state?: string } | null }).app?.state ?? null,
     }));
-    return sendPage(reply, overviewPage(session(req.session), repos, o.store.listJobs({ limit: 15 }), now()));
+    return sendPage(reply, overviewPage(session(req.session), repos, deps.store.listJobs({ limit: 15 }), now()));
   });
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
-    const job = o.store.getJob(intParam(req.params.id, 'job id'));
+    const job = deps.store.getJob(intParam(req.params.id, 'job id'));
     if (!job) throw new AppError('not_found', `no job ${req.params.id.slice(0, 20)}`);
     // One more line than shown tells the page that the rest is to be streamed.
-    return sendPage(reply, jobPage(session(req.session), job, o.store.logsAfter(job.id, 0, PAGE_LINES + 1), now()));
+    return sendPage(reply, jobPage(session(req.session), job, deps.store.logsAfter(job.id, 0, PAGE_LINES + 1), now()));
   });
 
   app.get<{ Querystring: { repo?: string } }>('/deliveries', async (req, reply) => {
     const repo = req.query.repo || undefined;
-    const list = o.store.listDeliveries({ repo, limit: 100 });
-    return sendPage(reply, deliveriesPage(session(req.session), list, [...o.config.repos.keys()], repo, now()));
+    const list = deps.store.listDeliveries({ repo, limit: 100 });
+    return sendPage(reply, deliveriesPage(session(req.session), list, [...deps.config.repos.keys()], repo, now()));
   });
 
   app.get<{ Params: { id: string } }>('/deliveries/:id', async (req, reply) => {
-    const d = o.store.getDelivery(intParam(req.params.id, 'delivery id'));
+    const d = deps.store.getDelivery(intParam(req.params.id, 'delivery id'));
     if (!d) throw new AppError('not_found', `no delivery ${req.params.id.slice(0, 20)}`);
     return sendPage(reply, deliveryPage(session(req.session), d, now()));
   });
 
   const repoOf = (name: string) => {
-    const repo = o.config.repos.get(name as never);
+    const repo = deps.config.repos.get(name as never);
     if (!repo) throw new AppError('unknown_repo', `no repo named "${name.slice(0, 100)}" is configured`);
     return repo;
   };
@@ -68,7 +68,7 @@ export async function pageRoutes(app: FastifyInstance, o: DashboardOptions): Pro
     const ref = (form.get('ref') ?? '').trim();
     try {
       if (ref === '') throw new AppError('bad_request', 'give the ref to push, like refs/heads/main');
-      const out = simulatePush(o, req.log, { repo: repo.name, sender, ref, remoteAddress: req.clientAddress, by: 'dashboard' });
+      const out = simulatePush(deps, req.log, { repo: repo.name, sender, ref, remoteAddress: req.clientAddress, by: 'dashboard' });
       const jobs = (out.body.jobs as number[] | undefined) ?? [];
       return reply.redirect(jobs.length > 0 ? `/jobs/${jobs[0]}` : `/deliveries/${out.ledgerId}`, 303);
     } catch (err) {

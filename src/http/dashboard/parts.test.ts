@@ -14,20 +14,20 @@ test('html escapes every value, arrays included, and keeps nested html as it is'
 test('a session ends after its idle time or its maximum age, and the oldest goes when there are too many', () => {
   let now = 0;
   const s = new Sessions({ idleMs: 100, maxAgeMs: 250, max: 2 }, () => now);
-  const a = s.create();
+  const a = s.create('tok');
   now = 90;
   assert.equal(s.get(a.id)?.id, a.id, 'used within its idle time');
   now = 180;
   assert.ok(s.get(a.id), 'idle 90 of 100');
   now = 260;
   assert.equal(s.get(a.id), null, 'past its maximum age although in use');
-  const b = s.create();
+  const b = s.create('tok');
   now = 361;
   assert.equal(s.get(b.id), null, 'idle too long');
-  const c = s.create();
-  const d = s.create();
+  const c = s.create('tok');
+  const d = s.create('tok');
   s.get(c.id);
-  const e = s.create();
+  const e = s.create('tok');
   assert.equal(s.get(d.id), null, 'the least recently used went');
   assert.ok(s.get(c.id) && s.get(e.id));
   assert.notEqual(c.csrf, c.id);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
-import { Sessions, type Session } from './sessions.js';
+import { Sessions, tokenHash, type Session } from './sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,13 +41,19 @@ export function setCookie(req: FastifyRequest, reply: FastifyReply, name: string
 /**
  * Looks up the session of every request that carries the session cookie (req.session), for
  * the dashboard's pages and for the API, which takes a session instead of a bearer token
- * (see requireCsrf). Returns the sessions, for the login and logout routes.
+ * (see requireCsrf). A session whose login token the config no longer takes (auth_token
+ * changed by a reload) is ended. Returns the sessions, for the login and logout routes.
  */
-export function installSessions(app: FastifyInstance, sessions = new Sessions()): Sessions {
+export function installSessions(app: FastifyInstance, tokens: () => string[], sessions = new Sessions()): Sessions {
   app.decorateRequest('session', null);
   app.addHook('onRequest', async (req) => {
     const id = req.headers.cookie ? cookies(req)[SESSION_COOKIE] : undefined;
-    req.session = id ? sessions.get(id) : null;
+    let session = id ? sessions.get(id) : null;
+    if (session && !tokens().some((t) => tokenHash(t) === session?.tokenHash)) {
+      sessions.destroy(session.id);
+      session = null;
+    }
+    req.session = session;
   });
   return sessions;
 }

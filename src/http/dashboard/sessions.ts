@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 export interface Session {
   id: string;
@@ -6,6 +6,12 @@ export interface Session {
   csrf: string;
   createdAt: number;
   usedAt: number;
+  /** sha256 of the token the login used: when the config stops taking that token, the session ends. */
+  tokenHash: string;
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 export interface SessionOptions {
@@ -19,7 +25,7 @@ export interface SessionOptions {
 
 export const SESSION_DEFAULTS: SessionOptions = { idleMs: 2 * 3600_000, maxAgeMs: 12 * 3600_000, max: 1000 };
 
-const token = () => randomBytes(32).toString('base64url');
+const randomToken = () => randomBytes(32).toString('base64url');
 
 /**
  * Dashboard sessions, in this process's memory only: a restart of the server logs everyone
@@ -33,14 +39,14 @@ export class Sessions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(): Session {
+  create(token: string): Session {
     const t = this.now();
     if (this.map.size >= this.o.max) {
       // Map order is insertion order, and get() re-inserts: the first is the least recently used.
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
-    const s: Session = { id: token(), csrf: token(), createdAt: t, usedAt: t };
+    const s: Session = { id: randomToken(), csrf: randomToken(), createdAt: t, usedAt: t, tokenHash: tokenHash(token) };
     this.map.set(s.id, s);
     return s;
   }

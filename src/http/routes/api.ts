@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../deps.js';
+import { acceptedTokens, type AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
 import { requireCsrf } from '../dashboard/session-auth.js';
@@ -20,9 +20,6 @@ import { simulateApiRoutes } from './api-simulate.js';
 const API_AREAS = [repoApiRoutes, jobApiRoutes, deliveryApiRoutes, releaseApiRoutes, appApiRoutes, eventApiRoutes, simulateApiRoutes];
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  // Read per request: a reload may change auth_token.
-  const tokens = () => [deps.config.auth_token, ...deps.apiTokens].filter((t): t is string => typeof t === 'string' && t.length > 0);
-
   app.addHook('onRequest', async (req) => {
     // The matched route, not req.url: the raw URL may be percent-encoded (/%61pi/...).
     const route = req.routeOptions.url ?? '';
@@ -32,7 +29,7 @@ export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<vo
     if (!header) throw new AppError('unauthorized', 'missing header Authorization: Bearer TOKEN (auth_token in the config)');
     const m = /^Bearer\s+(.+)$/i.exec(header);
     const given = m?.[1]?.trim() ?? '';
-    if (!tokens().some((t) => safeEqual(given, t))) throw new AppError('forbidden', 'the bearer token does not match auth_token');
+    if (!acceptedTokens(deps).some((t) => safeEqual(given, t))) throw new AppError('forbidden', 'the bearer token does not match auth_token');
   });
 
   for (const area of API_AREAS) await app.register(area, deps);
