@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/errors.js';
-import { repoStatus } from '../../runner/status.js';
+import { repoStatusWithApps } from '../../runner/status.js';
 import { intParam } from '../routes/api-input.js';
 import { simulatePush } from '../simulate.js';
 import type { DashboardOptions } from './options.js';
@@ -19,11 +19,10 @@ export async function pageRoutes(app: FastifyInstance, { deps }: DashboardOption
   const session = (s: Session | null) => s as Session;
 
   app.get('/', async (req, reply) => {
-    const repos: OverviewRepo[] = repoStatus(deps.config, deps.store).map((status) => ({
+    const repos: OverviewRepo[] = (await repoStatusWithApps(deps.config, deps.store, undefined, deps.apps)).map((status) => ({
       status,
       liveSince: status.current ? (deps.store.getRelease(status.repo, status.current.release)?.created_at ?? null) : null,
-      // Filled in when repoStatus knows the supervised apps (GET /api/apps).
-      app: (status as { app?: { state?: string } | null }).app?.state ?? null,
+      app: status.app?.state ?? null,
     }));
     return sendPage(reply, overviewPage(session(req.session), repos, deps.store.listJobs({ limit: 15 }), now()));
   });
