@@ -1,6 +1,6 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../lib/log.js';
-import { errorMessage, failureCode, ShutdownError } from '../lib/errors.js';
+import { errorMessage, failureCode, LeaseLostError, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { killProcessesInside } from '../lib/orphans.js';
 import { isRunning, processStartTime } from '../lib/proc.js';
@@ -21,10 +21,6 @@ import { DEFAULT_LEASE_MS, type JobOwner, type JobQueue } from '../store/job-que
 const WAIT_FIRST_MS = 250;
 const WAIT_MAX_MS = 2000;
 
-/** Thrown into a job whose lease was lost: another process has taken its work over. */
-class LeaseLostError extends Error {
-  override name = 'LeaseLostError';
-}
 
 /**
  * Runs jobs: one loop per repo (so one job at a time per repo, repos in parallel). `kick`
