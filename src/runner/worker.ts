@@ -20,6 +20,9 @@ import { DEFAULT_LEASE_MS, type JobOwner, type JobQueue } from '../store/job-que
 /** How often a repo whose job runs in another process is checked again: doubling, capped. */
 const WAIT_FIRST_MS = 250;
 const WAIT_MAX_MS = 2000;
+/** A job loop that failed runs again after this, doubling while it keeps failing, capped. */
+const LOOP_RETRY_FIRST_MS = 1000;
+const LOOP_RETRY_MAX_MS = 30_000;
 
 
 /**
@@ -36,6 +39,9 @@ const WAIT_MAX_MS = 2000;
  */
 export class Worker {
   private loops = new Map<string, Promise<void>>();
+  /** Per repo: failed loops in a row, and the timer that runs the loop again. */
+  private readonly loopFailures = new Map<string, number>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private running = new Map<number, AbortController>();
   private stopping = false;
   private recovering: Promise<unknown> = Promise.resolve();
@@ -115,15 +121,41 @@ export class Worker {
 
   kick(repo: string): void {
     if (this.stopping || this.loops.has(repo)) return;
+    let retryIn: number | null = null;
     const loop = this.loop(repo)
-      .catch((err: unknown) => this.logger.error({ repo, err: errorMessage(err) }, `${repo}: the job loop failed: ${errorMessage(err)}`))
+      .catch((err: unknown) => {
+        const wait = this.loopRetryMs(repo);
+        retryIn = wait;
+        this.logger.error({ repo, err: errorMessage(err) }, `${repo}: the job loop failed: ${errorMessage(err)}; trying again in ${wait} ms`);
+      })
       .finally(async () => {
         this.loops.delete(repo);
+        if (this.stopping) return;
+        // A loop that failed (the database refusing a claim: a full disk) is tried again on a
+        // timer: at once, it would fail at once again, and never let the event loop turn.
+        if (retryIn !== null) return this.retryLater(repo, retryIn);
+        this.loopFailures.delete(repo);
         // A job queued between the last claim and the loop's end would otherwise wait. (The
         // loop ends only when it found nothing to claim and no job running: no busy retry.)
-        if (!this.stopping && (await this.hasQueued(repo).catch(() => false))) this.kick(repo);
+        if (await this.hasQueued(repo).catch(() => false)) this.kick(repo);
       });
     this.loops.set(repo, loop);
+  }
+
+  /** The wait before a failed loop of `repo` runs again: 1 s doubling to 30 s while it keeps failing. */
+  private loopRetryMs(repo: string): number {
+    const n = (this.loopFailures.get(repo) ?? 0) + 1;
+    this.loopFailures.set(repo, n);
+    return Math.min(LOOP_RETRY_MAX_MS, LOOP_RETRY_FIRST_MS * 2 ** (n - 1));
+  }
+
+  private retryLater(repo: string, wait: number): void {
+    clearTimeout(this.retries.get(repo));
+    const timer = setTimeout(() => {
+      this.retries.delete(repo);
+      this.kick(repo);
+    }, wait);
+    this.retries.set(repo, timer);
   }
 
   /** Resolves when recovery is done and every loop has gone idle (for tests and in-process CLI runs). */
@@ -139,6 +171,7 @@ export class Worker {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.halt.abort();
+    for (const timer of this.retries.values()) clearTimeout(timer);
     const timer = setTimeout(() => {
       for (const ac of this.running.values()) ac.abort(new ShutdownError());
     }, graceMs);
