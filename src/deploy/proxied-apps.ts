@@ -54,6 +54,9 @@ export class ProxiedApps {
 
   async conn(): Promise<RuntimeClient> {
     if (this.client && !this.client.closed) return this.client;
+    // serve is stopping (or stopped the runtime on purpose): a job still winding down must not
+    // start a runtime that nobody would stop, and its apps, after serve has gone.
+    if (this.detached) throw new Error('serve is stopping: the runtime is not started again');
     const lost = this.client !== null;
     this.connecting ??= ensureRuntime(this.config.data_dir)
       .then(async (c) => {

@@ -76,6 +76,14 @@ export class ShutdownError extends Error {
 }
 
 /**
+ * Thrown into a job whose lease was lost: another process has taken its work over. Like a
+ * stop, it is no verdict: the job undoes nothing (the new owner runs the work again).
+ */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+/**
  * Why a job did not do what it was for, stored with the job (`jobs.failure`) and read by the
  * CLI's exit codes and the API instead of its free-text reason. Each names the step that failed.
  */

@@ -43,6 +43,8 @@ export interface Proxy {
   route(target: TargetSpec | null, opts: { drainMs: number }): { drained: Promise<DrainResult> };
   /** Where new traffic goes now. */
   target(): TargetSpec | null;
+  /** Whose X-Forwarded-* to believe from now on (trust_proxy changed; the listener stays). */
+  setTrustProxy(trust: TrustProxySetting): void;
   /** Requests in flight and upgraded connections open on the target `id` (current or draining). */
   open(id: string): { requests: number; sockets: number };
   /** Stops accepting, closes what is open (cleanly, as a drain's deadline would) and every pool. */
@@ -79,7 +81,7 @@ export function createProxy(o: ProxyOptions = {}): Proxy {
     keepAliveTimeoutMs: o.upstreamKeepAliveMs ?? 4000,
     maxHeaderSize: limits.maxHeaderSize,
   };
-  const trust = o.trustProxy ?? false;
+  let trust = o.trustProxy ?? false;
   const report = throttledReport(o.log);
   const routing = new Routing(upstream);
 
@@ -129,6 +131,10 @@ export function createProxy(o: ProxyOptions = {}): Proxy {
     },
 
     open: (id) => routing.open(id),
+
+    setTrustProxy: (t) => {
+      trust = t;
+    },
 
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

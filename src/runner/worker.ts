@@ -1,7 +1,7 @@
 import type { Config, RepoConfig } from '../config/load.js';
 import { ConfigRef } from '../config/config-ref.js';
 import type { Logger } from '../lib/log.js';
-import { errorMessage, failureCode, ShutdownError } from '../lib/errors.js';
+import { errorMessage, failureCode, LeaseLostError, ShutdownError } from '../lib/errors.js';
 import { killGroup } from '../lib/exec.js';
 import { killProcessesInside } from '../lib/orphans.js';
 import { isRunning, processStartTime } from '../lib/proc.js';
@@ -25,11 +25,10 @@ const JOB_RUNNERS: Record<Job['kind'], (ctx: JobContext) => Promise<JobResult>> 
 /** How often a repo whose job runs in another process is checked again: doubling, capped. */
 const WAIT_FIRST_MS = 250;
 const WAIT_MAX_MS = 2000;
+/** A job loop that failed runs again after this, doubling while it keeps failing, capped. */
+const LOOP_RETRY_FIRST_MS = 1000;
+const LOOP_RETRY_MAX_MS = 30_000;
 
-/** Thrown into a job whose lease was lost: another process has taken its work over. */
-class LeaseLostError extends Error {
-  override name = 'LeaseLostError';
-}
 
 /**
  * Runs jobs: one loop per repo (so one job at a time per repo, repos in parallel). `kick`
@@ -45,6 +44,9 @@ class LeaseLostError extends Error {
  */
 export class Worker {
   private loops = new Map<string, Promise<void>>();
+  /** Per repo: failed loops in a row, and the timer that runs the loop again. */
+  private readonly loopFailures = new Map<string, number>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private running = new Map<number, { ac: AbortController; repo: string }>();
   private stopping = false;
   private recovering: Promise<unknown> = Promise.resolve();
@@ -127,15 +129,41 @@ export class Worker {
 
   kick(repo: string): void {
     if (this.stopping || this.loops.has(repo)) return;
+    let retryIn: number | null = null;
     const loop = this.loop(repo)
-      .catch((err: unknown) => this.logger.error({ repo, err: errorMessage(err) }, `${repo}: the job loop failed: ${errorMessage(err)}`))
+      .catch((err: unknown) => {
+        const wait = this.loopRetryMs(repo);
+        retryIn = wait;
+        this.logger.error({ repo, err: errorMessage(err) }, `${repo}: the job loop failed: ${errorMessage(err)}; trying again in ${wait} ms`);
+      })
       .finally(async () => {
         this.loops.delete(repo);
+        if (this.stopping) return;
+        // A loop that failed (the database refusing a claim: a full disk) is tried again on a
+        // timer: at once, it would fail at once again, and never let the event loop turn.
+        if (retryIn !== null) return this.retryLater(repo, retryIn);
+        this.loopFailures.delete(repo);
         // A job queued between the last claim and the loop's end would otherwise wait. (The
         // loop ends only when it found nothing to claim and no job running: no busy retry.)
-        if (!this.stopping && (await this.hasQueued(repo).catch(() => false))) this.kick(repo);
+        if (await this.hasQueued(repo).catch(() => false)) this.kick(repo);
       });
     this.loops.set(repo, loop);
+  }
+
+  /** The wait before a failed loop of `repo` runs again: 1 s doubling to 30 s while it keeps failing. */
+  private loopRetryMs(repo: string): number {
+    const n = (this.loopFailures.get(repo) ?? 0) + 1;
+    this.loopFailures.set(repo, n);
+    return Math.min(LOOP_RETRY_MAX_MS, LOOP_RETRY_FIRST_MS * 2 ** (n - 1));
+  }
+
+  private retryLater(repo: string, wait: number): void {
+    clearTimeout(this.retries.get(repo));
+    const timer = setTimeout(() => {
+      this.retries.delete(repo);
+      this.kick(repo);
+    }, wait);
+    this.retries.set(repo, timer);
   }
 
   /** Resolves when recovery is done and every loop has gone idle (for tests and in-process CLI runs). */
@@ -151,6 +179,7 @@ export class Worker {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.halt.abort();
+    for (const timer of this.retries.values()) clearTimeout(timer);
     for (const [id, { repo }] of this.running) {
       this.logger.info({ job: id, repo }, `stopping: job ${id} (${repo}) gets up to ${Math.round(graceMs / 1000)}s to finish (shutdown_grace)`);
     }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { processStartTime } from '../lib/proc.js';
@@ -12,6 +13,7 @@ import { tempDir } from '../../test/helpers/tmp.js';
 import { ensureRuntime, RuntimeClient } from './client.js';
 import type { RuntimeEvent } from './protocol.js';
 import { proxyConnectionCap, runtimePaths } from './runtime.js';
+import { freePort } from './free-port.js';
 
 type T = { after(fn: () => unknown): void };
 
@@ -110,4 +112,21 @@ test('runtime: a flood of connections to a proxy leaves the runtime descriptors 
   assert.ok(closed >= flood - cap, `${flood - closed} connections held open, more than the cap of ${cap}`);
   const inst = await c.request('instance.start', { repo: 'r', release: 'a', cwd: dataDir, command: 'sleep 30', env: {}, logFile: join(dataDir, 'app.log'), minUptimeMs: 0, maxRestarts: 0 });
   assert.equal(typeof inst.pid, 'number');
+});
+
+test('runtime: trust_proxy changed for a proxy on the same port applies at once (no second listener that cannot bind)', async (t) => {
+  const { c, dataDir } = await runtime(t);
+  const app = createServer((req, res) => res.end(String(req.headers['x-forwarded-for'])));
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => app.close(resolve)));
+  const port = await freePort();
+  await c.request('proxy.listen', { repo: 'r', host: '127.0.0.1', port, trustProxy: false });
+  const inst = await c.request('instance.start', { repo: 'r', release: 'a', cwd: dataDir, command: 'sleep 30', env: {}, port: (app.address() as AddressInfo).port, logFile: join(dataDir, 'app.log'), minUptimeMs: 0, maxRestarts: 0 });
+  await c.request('route', { repo: 'r', id: inst.id, drainMs: 0 });
+  const ask = async () => (await fetch(`http://127.0.0.1:${port}/`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).text();
+  assert.equal(await ask(), '127.0.0.1');
+  // serve started again with trust_proxy on: it asks for the same address.
+  const again = await c.request('proxy.listen', { repo: 'r', host: '127.0.0.1', port, trustProxy: true });
+  assert.equal(again.listen, `127.0.0.1:${port}`);
+  assert.equal(await ask(), '198.51.100.1, 127.0.0.1');
 });

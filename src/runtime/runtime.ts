@@ -12,6 +12,7 @@ export interface ProxyEngine {
   listen(host: string, port: number): Promise<{ address: string; port: number }>;
   route(target: { id: string; port: number } | null, opts: { drainMs: number }): { drained: Promise<unknown> };
   open(id: string): { requests: number; sockets: number };
+  setTrustProxy(trust: TrustSetting): void;
   close(): Promise<void>;
 }
 
@@ -20,6 +21,8 @@ export type MakeProxy = (opts: { trustProxy: TrustSetting }) => ProxyEngine;
 interface RepoProxy {
   engine: ProxyEngine;
   listen: string;
+  /** The host and port serve asked for (port 0: any). */
+  asked: string;
   key: string;
   target: string | null;
   /**
@@ -124,6 +127,13 @@ export class Runtime {
     const key = JSON.stringify({ host, port, trustProxy });
     const old = this.proxies.get(repo);
     if (old?.key === key) return this.proxyInfo(repo, old);
+    // Only trust_proxy changed: a second listener on the same address could not bind.
+    if (old && port !== 0 && old.asked === `${host} ${port}`) {
+      old.engine.setTrustProxy(trustProxy);
+      old.key = key;
+      this.opts.log('info', `${repo}: proxy on ${old.listen} now trusts ${JSON.stringify(trustProxy)}`);
+      return this.proxyInfo(repo, old);
+    }
     const engine = this.opts.makeProxy({ trustProxy });
     let bound: { address: string; port: number };
     try {
@@ -133,7 +143,7 @@ export class Runtime {
       await engine.close().catch(() => undefined);
       throw new ControlError('listen_failed', `cannot listen on ${host}:${port} for ${repo}: ${errorMessage(err)}`);
     }
-    const p: RepoProxy = { engine, listen: `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`, key, target: null, fallback: old?.fallback ?? null };
+    const p: RepoProxy = { engine, asked: `${host} ${port}`, listen: `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}`, key, target: null, fallback: old?.fallback ?? null };
     if (old?.target) {
       const inst = this.instances.get(old.target);
       if (inst) engine.route({ id: inst.id, port: inst.port }, { drainMs: 0 });

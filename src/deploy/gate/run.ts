@@ -1,4 +1,4 @@
-import { errorMessage, JobFailure, ShutdownError } from '../../lib/errors.js';
+import { errorMessage, JobFailure, LeaseLostError, ShutdownError } from '../../lib/errors.js';
 import { shortSha } from '../../lib/ids.js';
 import type { JobContext } from '../context.js';
 import type { Gate, GoLive } from './types.js';
@@ -12,6 +12,7 @@ const COMMIT_IS_BAD = new Set(['unhealthy', 'probation_failed']);
  * On failure the release is `failed`, and this function alone decides the undo: `revert` when
  * the switch happened, else `dispose`. Stopping autopull is no verdict: nothing is undone, the
  * release keeps its state (`switching` after the switch: the next job runs the gate again).
+ * Nor is a lost lease: the process that took the job over runs the gate again.
  */
 export async function passGate(ctx: JobContext, gate: Gate, g: GoLive): Promise<void> {
   const previous = g.previous !== null && g.previous !== g.release ? g.previous : null;
@@ -28,7 +29,8 @@ export async function passGate(ctx: JobContext, gate: Gate, g: GoLive): Promise<
     await gate.switch();
     await gate.watch();
   } catch (err) {
-    if (ctx.signal.reason instanceof ShutdownError) throw err;
+    // A stop, or a lease another process took over: no verdict, nothing undone (the work runs again).
+    if (ctx.signal.reason instanceof ShutdownError || ctx.signal.reason instanceof LeaseLostError) throw err;
     ctx.releases.move(g.release, 'failed');
     if (switched) {
       if (previous) ctx.releases.move(previous, 'live');
