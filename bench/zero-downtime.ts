@@ -31,6 +31,7 @@ import { deliverPush } from '../test/helpers/github.js';
 import { makeProject, type Project } from '../test/helpers/project.js';
 import { pacedLoad, type LoadRecord, type Sample } from './paced-load.js';
 import { load as closedLoad } from './proxy.js';
+import { stopRuntime } from '../test/helpers/runtime.js';
 import { runBench, writeReport } from './report.js';
 
 const RATE = 200;
@@ -60,18 +61,6 @@ function project(where: { proxy: number } | { port: number }): Project {
   return p;
 }
 
-/** Stops a data_dir's runtime through its socket (`shutdown`), as test/e2e/proxy.test.ts does; nothing when none runs. */
-async function stopRuntime(dataDir: string): Promise<void> {
-  let c: RuntimeClient;
-  try {
-    c = await RuntimeClient.connect(runtimePaths(dataDir).socket);
-  } catch {
-    return;
-  }
-  const gone = new Promise<void>((resolve) => c.once('close', () => resolve()));
-  await c.request('shutdown', {}, 10_000).catch(() => undefined);
-  await Promise.race([gone, delay(15_000)]);
-}
 
 async function runtimeStatus(dataDir: string): Promise<RuntimeStatus> {
   const c = await RuntimeClient.connect(runtimePaths(dataDir).socket);

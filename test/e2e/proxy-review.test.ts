@@ -2,45 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeProject, type Project } from '../helpers/project.js';
-import { serve, type Served } from '../helpers/cli.js';
+import { makeProject } from '../helpers/project.js';
+import { serve } from '../helpers/cli.js';
+import { deployFiles as deploy, proxiedProject } from '../helpers/runtime.js';
 import { deliverPush } from '../helpers/github.js';
-import { waitForJob, waitForJobs, waitForLog, type ApiJob } from '../helpers/api.js';
-import { APP_START, freePort, get, servesVersion } from '../helpers/app.js';
 import { RuntimeClient } from '../../src/runtime/client.js';
+import { waitForJob, waitForJobs, waitForLog } from '../helpers/api.js';
+import { APP_START, freePort, get, servesVersion } from '../helpers/app.js';
 import { runtimePaths } from '../../src/runtime/runtime.js';
 
-/** A project behind the proxy with `probation`; the runtime is stopped when the test ends (before the project's folder goes). */
-async function proxied(t: { after(fn: () => unknown): void }, probation: string): Promise<{ p: Project; proxyPort: number }> {
-  const proxyPort = await freePort();
-  let dataDir: string | null = null;
-  t.after(() => (dataDir ? stopRuntime(dataDir) : undefined));
-  const p = makeProject(t, {
-    deployYaml:
-      `      start: ${JSON.stringify(APP_START)}\n      proxy: 127.0.0.1:${proxyPort}\n      min_uptime: 200ms\n      stop_timeout: 2s\n` +
-      `      drain_timeout: 2s\n      probation: ${probation}\n      health: { url: /healthz, timeout: 2s, interval: 20ms }\n`,
-  });
-  dataDir = join(p.dir, 'data');
-  return { p, proxyPort };
-}
-
-async function stopRuntime(dataDir: string): Promise<void> {
-  let c: RuntimeClient;
-  try {
-    c = await RuntimeClient.connect(runtimePaths(dataDir).socket);
-  } catch {
-    return;
-  }
-  const gone = new Promise<void>((resolve) => c.once('close', () => resolve()));
-  await c.request('shutdown', {}).catch(() => undefined);
-  await gone;
-}
-
-async function deploy(s: Served, p: Project, files: Record<string, string>): Promise<ApiJob> {
-  const sha = p.pushCommit(files);
-  const r = await deliverPush(s.url, p, sha);
-  return waitForJob(s.url, p.token, r.job);
-}
+const proxied = (t: { after(fn: () => unknown): void }, probation: string) => proxiedProject(t, { probation, drain: '2s', healthTimeout: '2s' });
 
 test('behind the proxy: serve killed in probation, the release unhealthy at the next start: back to the previous release, current and route agree', async (t) => {
   const { p, proxyPort } = await proxied(t, '60s');

@@ -2,48 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeProject, type Project } from '../helpers/project.js';
-import { serve, type Served } from '../helpers/cli.js';
-import { deliverPush } from '../helpers/github.js';
-import { waitForJob, type ApiJob } from '../helpers/api.js';
-import { APP_START, freePort, get, servesVersion } from '../helpers/app.js';
+import { serve } from '../helpers/cli.js';
+import { deployFiles as deploy, proxiedProject } from '../helpers/runtime.js';
+import { get, servesVersion } from '../helpers/app.js';
 import { steadyLoad } from '../helpers/load.js';
-import { RuntimeClient } from '../../src/runtime/client.js';
 import { runtimePaths } from '../../src/runtime/runtime.js';
 import { groupHasLive } from '../../src/lib/process-group.js';
 
-/** A project whose app runs behind autopull's proxy on `proxyPort`; the runtime is stopped when the test ends. */
-async function proxied(t: { after(fn: () => unknown): void }, extra = ''): Promise<{ p: Project; proxyPort: number }> {
-  const proxyPort = await freePort();
-  // Registered before the project's own cleanup (which removes data_dir and the socket in it): hooks run in order.
-  let dataDir: string | null = null;
-  t.after(() => (dataDir ? stopRuntime(dataDir) : undefined));
-  const p = makeProject(t, {
-    deployYaml:
-      `      start: ${JSON.stringify(APP_START)}\n      proxy: 127.0.0.1:${proxyPort}\n      min_uptime: 200ms\n      stop_timeout: 2s\n` +
-      `      drain_timeout: 5s\n      probation: 300ms\n      health: { url: /healthz, timeout: 10s, interval: 20ms }\n${extra}`,
-  });
-  dataDir = join(p.dir, 'data');
-  return { p, proxyPort };
-}
-
-async function stopRuntime(dataDir: string): Promise<void> {
-  let c: RuntimeClient;
-  try {
-    c = await RuntimeClient.connect(runtimePaths(dataDir).socket);
-  } catch {
-    return;
-  }
-  const gone = new Promise<void>((resolve) => c.once('close', () => resolve()));
-  await c.request('shutdown', {}).catch(() => undefined);
-  await gone;
-}
-
-async function deploy(s: Served, p: Project, files: Record<string, string>): Promise<ApiJob> {
-  const sha = p.pushCommit(files);
-  const r = await deliverPush(s.url, p, sha);
-  return waitForJob(s.url, p.token, r.job);
-}
+const proxied = (t: { after(fn: () => unknown): void }) => proxiedProject(t, { probation: '300ms', drain: '5s', healthTimeout: '10s' });
 
 test('behind the proxy: deploys under steady load fail no request, and an unhealthy release never answers one', async (t) => {
   const { p, proxyPort } = await proxied(t);
@@ -102,7 +68,7 @@ test('behind the proxy: kill -9 of serve under load fails no request; the next s
 });
 
 test('behind the proxy: a crash in probation swaps back to the old release', async (t) => {
-  const { p, proxyPort } = await proxied(t, '');
+  const { p, proxyPort } = await proxied(t);
   const s = await serve(p.configFile, t);
   assert.equal((await deploy(s, p, { version: '1' })).state, 'succeeded');
   const crashing = await deploy(s, p, { version: '2', 'crash-after': '100' });
