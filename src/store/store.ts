@@ -27,7 +27,7 @@ export { paramsKey } from './jobs.js';
  * WAL mode, so the CLI can read while the server writes. `synchronous = NORMAL`: in WAL mode
  * a commit survives a crash of autopull (kill -9) but not always a power failure or an OS
  * crash, which may roll back the last commits before the WAL was synced (the file itself is
- * never corrupted). Writes someone was told about (a delivery answered 202 and its jobs, a
+ * never corrupted). Writes someone was told about (a delivery that queued jobs, with them, a
  * job's claim, end or requeue) use `Db.durable`, which syncs the WAL before the answer:
  * synchronous = FULL for those. Job log lines stay NORMAL: a build may write thousands, and a
  * power cut losing the last of them loses nothing anyone relies on. Cost measured by
@@ -64,12 +64,15 @@ export class Store extends EventEmitter {
    * durable transaction; returns the job ids, queued first.
    */
   recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[], ignored: IgnoredJobInput[] = []): { id: number; jobs: number[] } {
-    const out = this.d.durable(() => {
+    const write = () => {
       const id = deliveries.insertDelivery(this.d, d);
       const ids = enqueue.map((e) => jobs.enqueueJob(this.d, { ...e, trigger: 'webhook', deliveries: [id] }).id);
       for (const i of ignored) ids.push(jobs.insertIgnoredJob(this.d, i, id));
       return { id, jobs: ids };
-    });
+    };
+    // Durable only when it queues work (a 202 promised a deploy): a flood of refused deliveries
+    // must not cost an fsync each on the webhook path.
+    const out = enqueue.length > 0 ? this.d.durable(write) : this.d.tx(write);
     for (const job of out.jobs) this.emit('job', job);
     this.emit('delivery', { id: out.id, status_code: d.status_code });
     return out;
