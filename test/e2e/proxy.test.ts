@@ -34,6 +34,22 @@ test('behind the proxy: deploys under steady load fail no request, and an unheal
   assert.ok((seen.versions.get('version 2') ?? 0) > 0, 'the load saw release 2 serve');
 });
 
+test('behind the proxy with no health check: a release that listens late gets traffic only once it accepts connections', async (t) => {
+  const { p, proxyPort } = await proxiedProject(t, { probation: '0s', drain: '5s', healthTimeout: null });
+  const s = await serve(p.configFile, t);
+  assert.equal((await deploy(s, p, { version: '1' })).state, 'succeeded');
+  await servesVersion(proxyPort, /^version 1 /);
+
+  const load = steadyLoad(`http://127.0.0.1:${proxyPort}/`);
+  // Up at once, listening only 800 ms later: well past min_uptime (200 ms).
+  const next = await deploy(s, p, { version: '2', 'boot-delay': '800' });
+  assert.equal(next.state, 'succeeded', next.reason ?? '');
+  await servesVersion(proxyPort, /^version 2 /);
+  const seen = await load.stop();
+  assert.deepEqual(seen.failures.slice(0, 5), [], `${seen.failures.length} of ${seen.requests} requests failed`);
+  assert.match(s.output(), /accepts connections on PORT \d+/);
+});
+
 test('behind the proxy: a request in flight across a switch completes on the old release', async (t) => {
   const { p, proxyPort } = await proxied(t);
   const s = await serve(p.configFile, t);

@@ -4,7 +4,7 @@ import { errorMessage } from '../../lib/errors.js';
 import { formatMs } from '../../lib/exec.js';
 import type { InstanceInfo, RuntimeEvent } from '../../runtime/protocol.js';
 import type { JobContext } from '../context.js';
-import { healthUrl, waitHealthy, watchHealthy, type HealthTarget } from '../health.js';
+import { healthUrl, waitHealthy, waitListening, watchHealthy, type HealthTarget } from '../health.js';
 import type { ProxiedApps } from '../proxied-apps.js';
 import type { Layout } from '../releases.js';
 import { commandEnv, step } from '../steps.js';
@@ -40,7 +40,8 @@ export function proxiedGate(ctx: JobContext, l: Layout, g: GoLive, apps: Proxied
 
   const settle = (port: number) => (s: AbortSignal) => {
     const h = health(port);
-    return h ? waitHealthy(h, s) : delay(deploy.min_uptime, undefined, { signal: s });
+    // With no health check: up for min_uptime and accepting connections on its PORT.
+    return h ? waitHealthy(h, s) : Promise.all([delay(deploy.min_uptime, undefined, { signal: s }), waitListening(port, s)]).then(() => undefined);
   };
 
   return {
@@ -52,7 +53,7 @@ export function proxiedGate(ctx: JobContext, l: Layout, g: GoLive, apps: Proxied
     async verify() {
       const f = fresh!;
       const h = health(f.port);
-      await step(ctx, h ? `wait healthy: GET ${h.url} (no user traffic yet)` : `wait: the app stays up for ${formatMs(deploy.min_uptime)}`, () =>
+      await step(ctx, h ? `wait healthy: GET ${h.url} (no user traffic yet)` : `wait: the app stays up for ${formatMs(deploy.min_uptime)} and accepts connections on PORT ${f.port}`, () =>
         whileUp(apps, f.id, ctx.signal, 'before it was healthy', settle(f.port)),
       ).catch(fail('unhealthy'));
     },
