@@ -28,6 +28,7 @@ export class ProxiedApps {
   private client: RuntimeClient | null = null;
   private connecting: Promise<RuntimeClient> | null = null;
   private readonly exitWaiters = new Set<(e: RuntimeEvent) => void>();
+  private readonly lossWaiters = new Set<() => void>();
   private readonly ref: ConfigRef;
   /** Set by `boot`: how to start `current` again in a new runtime when the old one died. */
   private appEnv: ((repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv) | null = null;
@@ -108,7 +109,9 @@ export class ProxiedApps {
       for (const w of [...this.exitWaiters]) w(e);
     });
     c.on('close', () => {
-      if (this.client === c) this.lostRuntime();
+      if (this.client !== c) return;
+      for (const w of [...this.lossWaiters]) w();
+      this.lostRuntime();
     });
     return c;
   }
@@ -134,6 +137,12 @@ export class ProxiedApps {
   onEvent(fn: (e: RuntimeEvent) => void): () => void {
     this.exitWaiters.add(fn);
     return () => this.exitWaiters.delete(fn);
+  }
+
+  /** Calls `fn` when the connection to the runtime closes (it died or was stopped), until the returned function is called. */
+  onLost(fn: () => void): () => void {
+    this.lossWaiters.add(fn);
+    return () => this.lossWaiters.delete(fn);
   }
 
   /** The instance the repo's proxy routes to, if any. */

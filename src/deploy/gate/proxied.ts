@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorMessage } from '../../lib/errors.js';
+import { errorMessage, JobFailure } from '../../lib/errors.js';
 import { formatMs } from '../../lib/exec.js';
 import type { InstanceInfo, RuntimeEvent } from '../../runtime/protocol.js';
 import type { JobContext } from '../context.js';
@@ -134,21 +134,28 @@ async function swapBack({ ctx, l, g, apps, old, fresh, start, settle }: Revert):
   }
 }
 
-/** Waits for `fn` while instance `id` runs; its exit fails the wait. */
+/**
+ * Waits for `fn` while instance `id` runs; its exit fails the wait. So does the loss of the
+ * runtime, as `runtime_lost`: the app went down with it, which says nothing about the commit,
+ * so it must not be marked bad.
+ */
 async function whileUp<T>(apps: ProxiedApps, id: string, signal: AbortSignal, when: string, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
-  let off = () => {};
+  const offs: (() => void)[] = [];
   const exited = new Promise<never>((_, reject) => {
-    off = apps.onEvent((e: RuntimeEvent) => {
-      if (e.event !== 'exit' || e.id !== id) return;
-      reject(new Error(`the app exited ${when}: ${e.signal ? `killed by ${e.signal}` : `exit ${e.code}`} after ${formatMs(e.uptimeMs)}`));
-    });
+    offs.push(
+      apps.onEvent((e: RuntimeEvent) => {
+        if (e.event !== 'exit' || e.id !== id) return;
+        reject(new Error(`the app exited ${when}: ${e.signal ? `killed by ${e.signal}` : `exit ${e.code}`} after ${formatMs(e.uptimeMs)}`));
+      }),
+      apps.onLost(() => reject(new JobFailure('runtime_lost', `the runtime went away ${when}; the release is not judged (a new runtime is started)`))),
+    );
   });
   exited.catch(() => undefined);
   try {
     return await Promise.race([fn(AbortSignal.any([signal, ac.signal])), exited]);
   } finally {
-    off();
+    for (const off of offs) off();
     ac.abort();
   }
 }
