@@ -4,8 +4,9 @@ import type { Config, RepoConfig } from '../config/load.js';
 import { ConfigRef } from '../config/config-ref.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import { VERSION } from '../lib/version.js';
 import { ensureRuntime, RuntimeClient } from '../runtime/client.js';
-import type { InstanceInfo, RuntimeEvent, RuntimeStatus } from '../runtime/protocol.js';
+import { PROTOCOL_VERSION, type InstanceInfo, type RuntimeEvent, type RuntimeStatus } from '../runtime/protocol.js';
 import { runtimePaths } from '../runtime/runtime.js';
 import { appLogFile } from './supervisor.js';
 import { layout, readCurrent } from './releases.js';
@@ -202,6 +203,7 @@ export class ProxiedApps {
    */
   async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv, only?: readonly string[]): Promise<void> {
     this.appEnv = appEnv;
+    if (only === undefined && this.repos().length > 0) await this.checkVersion();
     for (const repo of this.repos().filter((r) => only === undefined || only.includes(r.name))) {
       const log = this.logger.child({ repo: repo.name });
       try {
@@ -230,6 +232,23 @@ export class ProxiedApps {
       } catch (err) {
         log.error(`${repo.name}: could not start behind the proxy: ${errorMessage(err)}`);
       }
+    }
+  }
+
+  /**
+   * A runtime left running by an older autopull keeps serving (that is the point of it), but
+   * runs the old proxy code: say so, with how to move it to this version.
+   */
+  private async checkVersion(): Promise<void> {
+    try {
+      const st = await (await this.conn()).request('status', {}, STATUS_TIMEOUT_MS);
+      if (st.protocol !== PROTOCOL_VERSION) {
+        this.logger.error(`the runtime (pid ${st.pid}) speaks control protocol ${st.protocol}, this autopull ${PROTOCOL_VERSION}: run \`autopull stop --all\` and start serve again to replace it (its apps restart)`);
+      } else if (st.version !== VERSION) {
+        this.logger.warn(`the runtime (pid ${st.pid}) runs autopull ${st.version}, this serve ${VERSION}: it serves on unchanged; \`autopull stop --all\` and a start of serve move it to ${VERSION} (its apps restart)`);
+      }
+    } catch (err) {
+      this.logger.warn(`could not ask the runtime its version: ${errorMessage(err)}`);
     }
   }
 
