@@ -7,6 +7,7 @@ import { deployFiles as deploy, proxiedProject } from '../helpers/runtime.js';
 import { get, servesVersion } from '../helpers/app.js';
 import { steadyLoad } from '../helpers/load.js';
 import { runtimePaths } from '../../src/runtime/runtime.js';
+import { RuntimeClient } from '../../src/runtime/client.js';
 import { groupHasLive } from '../../src/lib/process-group.js';
 
 const proxied = (t: { after(fn: () => unknown): void }) => proxiedProject(t, { probation: '300ms', drain: '5s', healthTimeout: '10s' });
@@ -102,10 +103,22 @@ test('behind the proxy: when the runtime dies, serve starts a new one and the cu
   const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
   const apps = JSON.parse(readFileSync(runtimePaths(join(p.dir, 'data')).processes, 'utf8')) as { pid: number }[];
   assert.equal(apps.length, 1);
+  const idsIn = async () => {
+    const c = await RuntimeClient.connect(runtimePaths(join(p.dir, 'data')).socket);
+    try {
+      return (await c.request('status', {})).instances.map((i) => i.id);
+    } finally {
+      c.close();
+    }
+  };
+  const before = await idsIn();
   process.kill(pid, 'SIGKILL');
   await s.waitFor(/the runtime is gone/);
   await servesVersion(proxyPort, /^version 1 /);
   const again = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
   assert.notEqual(again.pid, pid);
+  const after = await idsIn();
+  assert.equal(after.length, 1);
+  assert.deepEqual(after.filter((id) => before.includes(id)), [], 'the new runtime reused an instance id serve may still hold');
   assert.equal(groupHasLive(apps[0]!.pid), false, 'the dead runtime\'s app was stopped by the new one');
 });
