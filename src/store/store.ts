@@ -209,4 +209,9 @@ export class Store extends EventEmitter {
   firstDeliveryAt(jobId: number): string | null {
     return deliveries.firstDeliveryAt(this.d, jobId);
   }
+
+  /** The push-to-live time of the repo's last deploy queued by a delivery (the dashboard shows it), or null. */
+  lastPushToLive(repo: string): { job: number; seconds: number } | null {
+    return deliveries.lastPushToLive(this.d, repo);
+  }
 }

@@ -6,6 +6,7 @@ import { errorPage } from './layout.js';
 import { loginRoutes } from './login-routes.js';
 import type { DashboardOptions } from './options.js';
 import { pageRoutes } from './page-routes.js';
+import { repoRoutes } from './repo-routes.js';
 import { installSessions } from './session-auth.js';
 import { LoginLimiter, Sessions } from './sessions.js';
 import { sendPage } from './send.js';
@@ -56,6 +57,7 @@ async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promi
       throw new AppError('unauthorized', 'log in first (your session may have ended)');
     });
     await pages.register(pageRoutes, o);
+    await pages.register(repoRoutes, o);
   });
 }
 

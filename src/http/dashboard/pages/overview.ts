@@ -35,7 +35,7 @@ function repoCard(r: OverviewRepo, at: Date): SafeHtml {
   const last = s.last;
   const state = s.running ? 'running' : last ? last.state : 'idle';
   return html`<article class="card repo" id="repo-${s.repo}" data-repo="${s.repo}">
-  <header><h2>${s.repo}</h2> ${badge(state)}</header>
+  <header><h2><a href="/repos/${encodeURIComponent(s.repo)}">${s.repo}</a></h2> ${badge(state)}</header>
   <dl>
     <dt>Live</dt>
     <dd>${s.current ? html`${sha(s.current.sha)} <span class="muted wrap">${s.current.release}</span>, ${ago(r.liveSince, at)}` : html`<span class="muted">${s.deploy_path ? 'nothing deployed yet' : 'no deploy (mirror only)'}</span>`}</dd>
