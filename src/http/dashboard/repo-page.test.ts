@@ -4,6 +4,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { servedApp, type ServedApp } from '../../../test/helpers/served-app.js';
 import { login, pageCsrf, postForm } from '../../../test/helpers/dashboard-http.js';
+import { githubDelivery, githubPush } from '../../../test/helpers/github.js';
 
 // The repo page and its buttons through the real server on 127.0.0.1 (fetch, no browser; the
 // browser tests drive the same buttons against a worker that runs the jobs).
@@ -140,3 +141,30 @@ async function waitKicked(s: ServedApp, repo: string): Promise<void> {
   for (let i = 0; i < 100 && !s.kicked.includes(repo); i++) await new Promise((r) => setImmediate(r));
   assert.ok(s.kicked.includes(repo), 'the worker was kicked');
 }
+
+test('push to live: the overview and the repo page show the time from the delivery to the release live, for the last pushed deploy', async (t) => {
+  const s = await servedApp(t, YAML);
+  const { cookie } = await login(s);
+  assert.match(await (await fetch(`${s.url}/`, { headers: { cookie } })).text(), /Push to live<\/dt><dd class="push-to-live"><span class="muted">no pushed deploy yet/);
+  const d = githubDelivery('push', githubPush({ ref: 'refs/heads/main', after: 'e'.repeat(40), cloneUrl: 'https://github.com/acme/site.git' }), SECRET);
+  const hook = await fetch(`${s.url}/hooks/site`, { method: 'POST', headers: d.headers, body: d.body });
+  const [id] = ((await hook.json()) as { jobs: number[] }).jobs as [number];
+  const job = s.store.claim('site', process.pid);
+  assert.equal(job?.id, id);
+  s.store.updateJob(id, { release: '20261104T100000-eeeeeee', target_sha: 'e'.repeat(40) });
+  s.store.finishJob(id, 'succeeded', 'live');
+  // A later manual deploy (no delivery) does not replace the last push's time.
+  const manual = s.store.enqueue({ repo: 'site', ref: null, hintSha: null, trigger: 'manual' }).id;
+  s.store.claim('site', process.pid);
+  s.store.updateJob(manual, { release: '20261104T100001-eeeeeee' });
+  s.store.finishJob(manual, 'succeeded', 'live');
+
+  const measured = s.store.lastPushToLive('site');
+  assert.equal(measured?.job, id);
+  assert.ok(measured && measured.seconds >= 0 && measured.seconds < 60);
+  const overview = await (await fetch(`${s.url}/`, { headers: { cookie } })).text();
+  assert.match(overview, new RegExp(`class="push-to-live">[\\d.]+ s <span class="muted small">\\(<a href="/jobs/${id}">#${id}</a>\\)`));
+  const repo = await (await fetch(`${s.url}/repos/site`, { headers: { cookie } })).text();
+  assert.match(repo, new RegExp(`id="push-to-live">[\\d.]+ s <span class="muted small">\\(job <a href="/jobs/${id}">`));
+  assert.equal(s.store.lastPushToLive('docs'), null);
+});

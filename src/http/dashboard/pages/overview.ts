@@ -2,7 +2,7 @@ import type { Job } from '../../../store/store.js';
 import type { RepoStatus } from '../../../runner/status.js';
 import type { MirrorStatus } from '../../../store/mirror-status.js';
 import { html, type SafeHtml } from '../html.js';
-import { ago, badge, sha } from '../format.js';
+import { ago, badge, seconds, sha } from '../format.js';
 import { page } from '../layout.js';
 import type { Session } from '../sessions.js';
 
@@ -12,6 +12,8 @@ export interface OverviewRepo {
   liveSince: string | null;
   /** The supervised app's state, when the server knows one. */
   app: string | null;
+  /** The last pushed deploy's time from the delivery to its release live (Store.lastPushToLive). */
+  pushToLive: { job: number; seconds: number } | null;
 }
 
 function jobLink(j: Job): SafeHtml {
@@ -41,6 +43,7 @@ function repoCard(r: OverviewRepo, at: Date): SafeHtml {
     <dd>${s.current ? html`${sha(s.current.sha)} <span class="muted wrap">${s.current.release}</span>, ${ago(r.liveSince, at)}` : html`<span class="muted">${s.deploy_path ? 'nothing deployed yet' : 'no deploy (mirror only)'}</span>`}</dd>
     <dt>Last job</dt>
     <dd>${last ? html`${jobLink(last)} ${last.kind} ${badge(last.state)} ${ago(last.finished_at ?? last.updated_at, at)}${last.reason ? html`<br><small class="wrap">${last.reason.slice(0, 300)}</small>` : html``}` : html`<span class="muted">none yet</span>`}</dd>
+    ${s.deploy_path ? html`<dt>Push to live</dt><dd class="push-to-live">${r.pushToLive ? html`${seconds(r.pushToLive.seconds)} <span class="muted small">(<a href="/jobs/${r.pushToLive.job}">#${r.pushToLive.job}</a>)</span>` : html`<span class="muted">no pushed deploy yet</span>`}</dd>` : html``}
     <dt>Now</dt>
     <dd>${now(s)}</dd>
     ${r.app !== null ? html`<dt>App</dt><dd>${badge(r.app)}</dd>` : html``}

@@ -3,7 +3,7 @@ import type { RepoStatus } from '../../../runner/status.js';
 import type { ReleasesReport, ReleaseView } from '../../../runner/releases-view.js';
 import type { MirrorStatus } from '../../../store/mirror-status.js';
 import { html, type SafeHtml } from '../html.js';
-import { ago, badge, between, sha } from '../format.js';
+import { ago, badge, between, seconds, sha } from '../format.js';
 import { page } from '../layout.js';
 import type { Session } from '../sessions.js';
 
@@ -129,12 +129,6 @@ function facts(v: RepoView, at: Date): SafeHtml {
   ${s.app ? html`<dt>App</dt><dd id="repo-app">${badge(s.app.state)}${s.app.pid ? html` <span class="muted small">pid ${s.app.pid}${s.app.port ? `, port ${s.app.port}` : ''}, ${s.app.restarts ?? 0} restart(s)</span>` : html``}</dd>` : html``}
   <dt>Now</dt><dd>${s.active.length === 0 ? html`<span class="muted">idle</span>` : s.active.map((j) => html`${badge(j.state)} <a href="/jobs/${j.id}">#${j.id}</a> ${j.kind} `)}</dd>
 </dl>`;
-}
-
-/** "2.4 s", "1 min 3 s". */
-export function seconds(s: number): string {
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
 export function repoPage(session: Session, v: RepoView, at: Date): SafeHtml {
