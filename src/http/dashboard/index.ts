@@ -7,6 +7,7 @@ import { loginRoutes } from './login-routes.js';
 import type { DashboardOptions } from './options.js';
 import { pageRoutes } from './page-routes.js';
 import { repoRoutes } from './repo-routes.js';
+import { redeliverRoute } from './redeliver-route.js';
 import { installSessions } from './session-auth.js';
 import { LoginLimiter, Sessions } from './sessions.js';
 import { sendPage } from './send.js';
@@ -58,6 +59,7 @@ async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promi
     });
     await pages.register(pageRoutes, o);
     await pages.register(repoRoutes, o);
+    await pages.register(redeliverRoute, o);
   });
 }
 
