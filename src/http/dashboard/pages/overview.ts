@@ -55,7 +55,7 @@ function repoCard(r: OverviewRepo, at: Date): SafeHtml {
 
 function jobRow(j: Job, at: Date): SafeHtml {
   return html`<tr>
-  <td>${jobLink(j)}</td><td>${j.repo}</td><td class="wide-only">${j.kind}</td><td class="wrap">${j.ref ?? ''}</td>
+  <td>${jobLink(j)}</td><td><a href="/repos/${encodeURIComponent(j.repo)}">${j.repo}</a></td><td class="wide-only">${j.kind}</td><td class="wrap">${j.ref ?? ''}</td>
   <td>${badge(j.state)}</td><td>${ago(j.finished_at ?? j.started_at ?? j.created_at, at)}</td>
 </tr>`;
 }

@@ -31,13 +31,13 @@ function health(r: ReleaseView): SafeHtml {
 function releasesTable(report: ReleasesReport, at: Date): SafeHtml {
   if (report.releases.length === 0) return html`<p class="muted">${report.deploy_path ? 'No releases yet.' : 'This repo has no deploy: section.'}</p>`;
   return html`<div class="scroll"><table class="releases">
-<thead><tr><th scope="col">Release</th><th scope="col">Commit</th><th scope="col">State</th><th scope="col">Health</th><th scope="col" class="wide-only">Job</th><th scope="col">Made</th></tr></thead>
+<thead><tr><th scope="col">Release</th><th scope="col" class="wide-only">Commit</th><th scope="col">State</th><th scope="col">Health</th><th scope="col" class="wide-only">Job</th><th scope="col" class="wide-only">Made</th></tr></thead>
 <tbody>${report.releases.map(
     (r) => html`<tr data-release="${r.id}" data-state="${r.state}"${r.current ? html` data-current="yes"` : html``}>
-  <td class="wrap">${r.current ? html`<strong>${r.id}</strong> <span class="badge b-ok" data-live="yes">live</span>` : r.id}</td>
-  <td>${sha(r.sha)}</td><td>${badge(r.state)}</td><td>${health(r)}</td>
+  <td class="wrap">${r.current ? html`<strong>${r.id}</strong>` : r.id}</td>
+  <td class="wide-only">${sha(r.sha)}</td><td>${badge(r.state)}</td><td>${health(r)}</td>
   <td class="wide-only">${r.job_id !== null ? html`<a href="/jobs/${r.job_id}">#${r.job_id}</a>` : ''}</td>
-  <td>${ago(r.created_at, at)}</td>
+  <td class="wide-only">${ago(r.created_at, at)}</td>
 </tr>`,
   )}</tbody></table></div>`;
 }
