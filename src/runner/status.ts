@@ -36,7 +36,7 @@ export function repoStatus(config: Config, store: Store, only?: string, apps: Ap
     if (only !== undefined && repo.name !== only) continue;
     const current = repo.deploy ? readCurrent(layout(repo.deploy.path)) : null;
     // Asked for by state: a long run of newer finished jobs must not hide a queued one.
-    const active = store.listJobs({ repo: repo.name, states: ['running', 'queued'], limit: 1000 }).sort(byRunOrder);
+    const active = store.activeJobs(repo.name).sort(byRunOrder);
     out.push({
       repo: repo.name,
       url: redactUrl(repo.url),

@@ -134,6 +134,18 @@ export function listJobs(db: Db, opts: { repo?: string; limit?: number; states?:
   return rows.map((r) => toJob(r, []));
 }
 
+/**
+ * A repo's running and queued jobs. `state = 'running'` and `state = 'queued'` written out
+ * let SQLite use the partial indexes one_running_job and one_queued_job_per_params: a repo
+ * with thousands of finished jobs costs no more than one with none.
+ */
+export function activeJobs(db: Db, repo: string): Job[] {
+  const rows = db
+    .sql(`SELECT * FROM jobs WHERE repo = @repo AND state = 'running' UNION ALL SELECT * FROM jobs WHERE repo = @repo AND state = 'queued'`)
+    .all({ repo }) as Row[];
+  return rows.map((r) => toJob(r, []));
+}
+
 export function reposWithQueuedJobs(db: Db): string[] {
   return (db.sql(`SELECT DISTINCT repo FROM jobs WHERE state = 'queued'`).all() as { repo: string }[]).map((r) => r.repo);
 }

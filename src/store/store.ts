@@ -122,6 +122,11 @@ export class Store extends EventEmitter {
     return jobs.listJobs(this.d, opts);
   }
 
+  /** A repo's running and queued jobs (through the partial indexes), in no particular order. */
+  activeJobs(repo: string): Job[] {
+    return jobs.activeJobs(this.d, repo);
+  }
+
   reposWithQueuedJobs(): string[] {
     return jobs.reposWithQueuedJobs(this.d);
   }
