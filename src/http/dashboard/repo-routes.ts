@@ -17,7 +17,8 @@ import type { Session } from './sessions.js';
 async function repoView(deps: AppDeps, repo: RepoConfig, unmarked: unknown): Promise<RepoView> {
   const [status] = await repoStatusWithApps(deps.config, deps.store, repo.name, deps.apps);
   if (!status) throw new AppError('unknown_repo', `no repo named "${repo.name}" is configured`);
-  const sha = typeof unmarked === 'string' && /^[0-9a-f]{7,64}$/.test(unmarked) ? unmarked : null;
+  // Said only of a full sha that is indeed not marked (a made-up link cannot claim otherwise).
+  const sha = typeof unmarked === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(unmarked) && deps.store.getBad(repo.name, unmarked) === null ? unmarked : null;
   return {
     status,
     releases: releasesReport(deps.config, deps.store, repo.name),
