@@ -6,8 +6,11 @@ import { errorPage } from './layout.js';
 import { loginRoutes } from './login-routes.js';
 import type { DashboardOptions } from './options.js';
 import { pageRoutes } from './page-routes.js';
+import { repoRoutes } from './repo-routes.js';
+import { redeliverRoute } from './redeliver-route.js';
 import { installSessions } from './session-auth.js';
 import { LoginLimiter, Sessions } from './sessions.js';
+import { LOGIN_LINK_DEFAULTS, LoginLinks } from './login-links.js';
 import { sendPage } from './send.js';
 
 /**
@@ -56,6 +59,8 @@ async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promi
       throw new AppError('unauthorized', 'log in first (your session may have ended)');
     });
     await pages.register(pageRoutes, o);
+    await pages.register(repoRoutes, o);
+    await pages.register(redeliverRoute, o);
   });
 }
 
@@ -64,6 +69,15 @@ async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promi
  * session too), then the login, the pages and their assets. Call before the other routes.
  */
 export async function registerDashboard(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const links = new LoginLinks(LOGIN_LINK_DEFAULTS, () => (deps.now?.() ?? new Date()).getTime());
   const sessions = installSessions(app, () => acceptedTokens(deps), new Sessions());
-  await app.register(dashboardRoutes, { deps, sessions, limiter: new LoginLimiter() });
+  app.decorate('loginLinks', links);
+  await app.register(dashboardRoutes, { deps, sessions, limiter: new LoginLimiter(), links });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The one-time login links (POST /api/login-link makes them, GET /login?once= takes them). */
+    loginLinks: LoginLinks;
+  }
 }
