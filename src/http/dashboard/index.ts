@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptedTokens, type AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
@@ -40,6 +41,9 @@ function htmlErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply)
 async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
   app.addHook('onSend', securityHeaders);
   app.setErrorHandler(htmlErrors);
+  // Pages and assets only (this plugin's scope): an overview of 50 repos is ~51 KiB as HTML and
+  // ~4 KiB compressed. The hooks, the API and the event streams are outside this scope.
+  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip'] });
 
   app.get<{ Params: { hash: string; name: string } }>('/assets/:hash/:name', async (req, reply) => {
     const a = assets().get(req.params.name);
