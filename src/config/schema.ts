@@ -144,7 +144,7 @@ export const repoSchema = z.strictObject({
   secret_file: nonEmpty.optional().meta({ description: 'file holding the secret (instead of secret)' }),
   insecure: z.boolean().default(false).meta({ description: 'accept deliveries without a secret' }),
   providers: listOf(z.enum(PROVIDER_IDS)).optional().meta({ description: 'accept only these senders' }),
-  allow_ips: stringList.optional().meta({ description: 'CIDR allow-list for deliveries' }),
+  allow_ips: stringList.optional().meta({ description: 'allow-list of the addresses deliveries may come from: IP addresses, CIDR blocks, and the presets github, gitlab, bitbucket (the hook ranges each host publishes, as of the date in src/config/ip-presets.json)' }),
   branches: stringList.default(['main']).meta({ description: 'refs that trigger a deploy (globs allowed)' }),
   tags: stringList.default([]).meta({ description: "tags that trigger a deploy (globs allowed: 'v*')" }),
   poll: duration('also check the remote on this interval').optional(),
