@@ -21,7 +21,6 @@ export interface Refusal {
   waitMs: number;
 }
 
-/** A delivery that did not authenticate but was not refused for its credential either (an authenticated one failing later does not count). */
 const FAILURE_SET = new Set<string>(AUTH_FAILURES);
 
 export function isAuthFailure(outcome: string): outcome is AuthFailure {
@@ -59,7 +58,7 @@ export class HookLimits {
    */
   admit(address: string, scope: string): Refusal | null {
     const now = this.now();
-    if (this.failures !== null) {
+    if (this.failures !== null && this.failures.size > 0) {
       const wait = this.failures.wait(scope === '' ? address : `${address} ${scope}`, now);
       if (wait > 0) return this.refuse('failed_auth', wait);
     }
