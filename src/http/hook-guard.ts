@@ -96,7 +96,10 @@ export class HookGuard {
       return;
     }
     const note = s.skipped > 0 ? `; ${s.skipped} more refused by this limit since the last such record were not recorded one by one` : '';
-    req.log.warn({ address: req.clientAddress, limit, refused_unrecorded: s.skipped }, `${message}${note}`);
+    // Behind a proxy that autopull does not trust, every client counts as the proxy: one flood limits all.
+    const proxied = this.deps.config.trust_proxy === false && req.headers['x-forwarded-for'] !== undefined;
+    const hint = proxied ? ` (this request came with X-Forwarded-For, but trust_proxy is false: behind a proxy, every client counts as the proxy's address ${req.clientAddress}; set trust_proxy)` : '';
+    req.log.warn({ address: req.clientAddress, limit, refused_unrecorded: s.skipped }, `${message}${note}${hint}`);
     this.record(req, 429, 'rate_limited', `${message}${note}`);
     s.skipped = 0;
     s.at = now;

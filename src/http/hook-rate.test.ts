@@ -125,6 +125,14 @@ limits: { rate: { per_repo: 3/1m } }`);
   assert.equal(s.kicked.filter((r) => r === 'blog').length, 3);
 });
 
+test('behind a proxy that is not trusted, the warning says every client counts as the proxy', async (t) => {
+  const s = await listenApp(t, 'limits: { rate: { failed_auth: 1/1m } }');
+  assert.equal((await rawExchange(s.port, forged({ xff: '203.0.113.9' }))).status, 403);
+  assert.equal((await rawExchange(s.port, forged({ xff: '203.0.113.10' }))).status, 429, 'another client, the same proxy address');
+  const line = s.logs.find((l) => l.limit === 'failed_auth');
+  assert.match(String(line?.msg), /X-Forwarded-For, but trust_proxy is false: behind a proxy, every client counts as the proxy's address 127\.0\.0\.1; set trust_proxy/);
+});
+
 test('limits.rate off: a flood is verified one by one (the old behaviour)', async (t) => {
   const s = await listenApp(t, 'limits: { rate: off }');
   const answers = await flood(s.port, '127.0.0.8', 30, 10, () => forged());
