@@ -215,7 +215,7 @@ export const hookRatesSchema = z
     z.literal('off'),
     z.literal(false),
     z.strictObject({
-      failed_auth: rateLimit('deliveries refused for their credential or address (401, 403, unknown repo or sender) per client address and repo; past it the address is refused before its body is read').prefault('10/1m'),
+      failed_auth: rateLimit('deliveries refused for their credential or address (401, 403, unknown repo or sender) per client address and repo; past it a delivery from the address that fails again is answered 429 (one that passes goes through)').prefault('10/1m'),
       per_address: rateLimit('deliveries per client address (IPv6: per /64), whatever their outcome').prefault('600/1m'),
       per_repo: rateLimit('deliveries that queue a job, per repo, from all addresses together').prefault('120/1m'),
     }),

@@ -25,9 +25,10 @@ function formatRate(rate: RateSpec | null): string {
 /**
  * The rate limits (webhooks/hook-limits.ts) on the routes /hooks and /hooks/REPO:
  * `onRequest` runs before the body is read and answers 429 with Retry-After for an address
- * past failed_auth or per_address, so a flood costs no body parse, no MAC and no write;
- * `judge` runs after the pipeline decided, counts a failed authentication, and refuses a
- * delivery that would queue jobs for a repo past per_repo.
+ * past per_address, so a flood costs no body parse, no MAC and no write; an address past
+ * failed_auth is still verified (one MAC, no parse) and answered 429 only when it fails
+ * again. `judge` runs after the pipeline decided, counts a failed authentication, and
+ * refuses a delivery that would queue jobs for a repo past per_repo.
  *
  * A refused delivery is not written to the ledger one by one: the first of each 10 s
  * (per limit) is, with a log line, saying how many were refused since the last one;
@@ -52,17 +53,36 @@ export class HookGuard {
     return repo !== undefined && this.deps.config.repos.has(repo as never) ? repo : '';
   }
 
+  /** Requests whose address was past failed_auth when they came (the milliseconds it had to wait). */
+  private readonly locked = new WeakMap<FastifyRequest, number>();
+
   readonly onRequest = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     if (!this.limits.enabled) return done();
-    const refusal = this.limits.admit(keyOf(req.clientAddress), this.scope(req));
-    if (refusal === null) return done();
-    this.refuse(req, reply, refusal, this.scope(req));
+    const key = keyOf(req.clientAddress);
+    // Past failed_auth the delivery is still read and verified, for a host's shared address
+    // (GitHub's) sends genuine deliveries too: another customer's forged ones must not refuse
+    // yours. Only a failure is refused (not written one by one), and it does not count
+    // against per_address either, so such a flood cannot use up the shared address's.
+    const wait = this.limits.lockWait(key, this.scope(req));
+    if (wait > 0) {
+      this.locked.set(req, wait);
+      return done();
+    }
+    const refusal = this.limits.admit(key);
+    if (refusal !== null) return this.refuse(req, reply, refusal, this.scope(req));
+    done();
   };
 
   /** After the decision: true when it answered (429) instead of the decision. */
   judge(req: FastifyRequest, reply: FastifyReply, decision: Decision): boolean {
     if (!decision.ok) {
-      if (isAuthFailure(decision.outcome)) this.limits.failed(keyOf(req.clientAddress), this.scope(req), decision.outcome);
+      if (!isAuthFailure(decision.outcome)) return false;
+      const wait = this.locked.get(req);
+      if (wait !== undefined) {
+        this.refuse(req, reply, this.limits.lockedOut(wait), this.scope(req));
+        return true;
+      }
+      this.limits.failed(keyOf(req.clientAddress), this.scope(req), decision.outcome);
       return false;
     }
     if (decision.enqueue.length === 0) return false;

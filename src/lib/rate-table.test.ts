@@ -32,3 +32,14 @@ test('the table never holds more than maxKeys: full buckets are swept, then the 
   t.charge('late', 120_000);
   assert.equal(t.size, 1);
 });
+
+test('a full table where only one key has expired still frees an eighth: new keys paced to expire one per insert do not sweep on every insert', () => {
+  // 10/1m keeps a charged key 6 s; 80 keys 75 ms apart, then one more each 75 ms: each new
+  // key finds exactly one expired. Freeing only that one made every insert walk the table.
+  const t = new RateTable({ count: 10, periodMs: 60_000 }, 80);
+  let now = 0;
+  for (let i = 0; i < 80; i++, now += 75) t.charge(`k${i}`, now);
+  assert.equal(t.size, 80);
+  t.charge('new', now);
+  assert.ok(t.size <= 71, `down to 7/8 and the new key, not ${t.size}`);
+});

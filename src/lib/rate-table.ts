@@ -66,12 +66,17 @@ export class RateTable {
     this.full.set(key, value);
   }
 
-  /** Drops full buckets; when the table is still full, the oldest keys too, down to 7/8 of it. */
+  /**
+   * Drops full buckets; when the table was full, the oldest keys too, down to 7/8 of it, so a
+   * sweep for a full table frees an eighth even when a key or two had expired (else keys paced
+   * to expire one per insert made every insert walk the whole table).
+   */
   private sweep(now: number): void {
     this.nextSweep = now + Math.max(this.span, 1000);
+    const wasFull = this.full.size >= this.maxKeys;
     for (const [key, at] of this.full) if (at <= now) this.full.delete(key);
     const keep = Math.floor((this.maxKeys * 7) / 8);
-    if (this.full.size < this.maxKeys) return;
+    if (!wasFull) return;
     for (const key of this.full.keys()) {
       if (this.full.size <= keep) break;
       this.full.delete(key);

@@ -52,21 +52,29 @@ export class HookLimits {
   }
 
   /**
-   * Before anything of a delivery is read: refused when its address (key) used up its failed
-   * authentications for this repo (`scope`: the configured repo of /hooks/REPO, else ''), or
-   * its deliveries in all. An admitted delivery counts against per_address.
+   * Before anything of a delivery is read: refused when its address (key) used up its
+   * deliveries in all (per_address); an admitted delivery counts against it.
    */
-  admit(address: string, scope: string): Refusal | null {
-    const now = this.now();
-    if (this.failures !== null && this.failures.size > 0) {
-      const wait = this.failures.wait(scope === '' ? address : `${address} ${scope}`, now);
-      if (wait > 0) return this.refuse('failed_auth', wait);
-    }
-    if (this.addresses !== null) {
-      const wait = this.addresses.take(address, now);
-      if (wait > 0) return this.refuse('per_address', wait);
-    }
-    return null;
+  admit(address: string): Refusal | null {
+    if (this.addresses === null) return null;
+    const wait = this.addresses.take(address, this.now());
+    return wait > 0 ? this.refuse('per_address', wait) : null;
+  }
+
+  /**
+   * Milliseconds until this address (key) has a failed authentication left for this repo
+   * (`scope`: the configured repo of /hooks/REPO, else ''); 0 when it has one. Counts nothing:
+   * a delivery past failed_auth is still verified (a host's shared address sends genuine
+   * deliveries too) and refused only when it fails (`lockedOut`).
+   */
+  lockWait(address: string, scope: string): number {
+    if (this.failures === null || this.failures.size === 0) return 0;
+    return this.failures.wait(scope === '' ? address : `${address} ${scope}`, this.now());
+  }
+
+  /** A delivery past failed_auth (lockWait) failed to authenticate again: refused, not counted as one more. */
+  lockedOut(waitMs: number): Refusal {
+    return this.refuse('failed_auth', waitMs);
   }
 
   /** A delivery from `address` for `scope` failed to authenticate (`reason`). */

@@ -14,9 +14,12 @@ import { tokenHash } from './sessions.js';
 /** The login form's CSRF token, before there is a session to keep it in: a cookie, echoed by the form. */
 const LOGIN_COOKIE = 'autopull_login';
 
-/** Where to go after the login: a path on this site only (`/x`, never `//host` or `/\host`). */
+/** Printable ASCII but the space: a browser drops tabs and newlines from a URL ("/<TAB>/host" is "//host"), and Node refuses control characters in a header. */
+const PLAIN_PATH = /^\/(?![/\\])[\x21-\x7e]*$/;
+
+/** Where to go after the login: a path on this site only (`/x`, never `//host`, `/\host`, nor either with a tab or newline between). */
 export function safeNext(next: string | undefined | null): string {
-  if (!next || next.length > 2000 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (!next || next.length > 2000 || !PLAIN_PATH.test(next)) return '/';
   return next;
 }
 

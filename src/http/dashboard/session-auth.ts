@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // cookie 1.x: 2.x declares node >= 22, and autopull runs on Node 20 too.
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import { AppError } from '../../lib/errors.js';
-import { safeEqual } from '../../webhooks/signature.js';
-import { Sessions, tokenHash, type Session } from './sessions.js';
+import { csrfMatches, Sessions, tokenHash, type Session } from './sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -69,5 +68,5 @@ export function requireCsrf(req: FastifyRequest, formToken?: string): void {
   if (SAFE_METHODS.has(req.method) || !req.session) return;
   const given = (req.headers[CSRF_HEADER] as string | undefined) ?? formToken ?? '';
   if (given === '') throw new AppError('forbidden', 'missing CSRF token: reload the page and try again');
-  if (!safeEqual(given, req.session.csrf)) throw new AppError('forbidden', 'wrong CSRF token: reload the page and try again');
+  if (!csrfMatches(given, req.session.csrfSecret)) throw new AppError('forbidden', 'wrong CSRF token: reload the page and try again');
 }
