@@ -26,7 +26,17 @@ test('trust_proxy as CIDR blocks: the right-most address that is not a listed pr
   refused(await send(s.port, { xff: '10.1.2.3, 203.0.113.7, 192.0.2.10' }), '203.0.113.7');
   assert.equal((await send(s.port, { xff: '203.0.113.7, 10.1.2.3, 192.0.2.10' })).status, 202);
   refused(await send(s.port, { xff: '10.1.2.3', from: '127.0.0.2' }), '127.0.0.2');
-  refused(await send(s.port, { xff: '10.1.2.3, not-an-address' }), 'not-an-address');
+  // Text that is no address is not a client of its own: the request counts as the proxy's.
+  refused(await send(s.port, { xff: '10.1.2.3, not-an-address' }), '127.0.0.1');
+});
+
+test('trust_proxy: a client address with a port, as some proxies write it, is the address alone', async (t) => {
+  const s = await listenApp(t, `${walled('[10.1.2.0/24, "2001:db8::/32"]')}trust_proxy: true\n`);
+  assert.equal((await send(s.port, { xff: '10.1.2.3:50123' })).status, 202);
+  assert.equal((await send(s.port, { xff: '[2001:db8::7]:50123' })).status, 202);
+  assert.equal((await send(s.port, { xff: '[2001:db8::8]' })).status, 202);
+  refused(await send(s.port, { xff: '203.0.113.7:443' }), '203.0.113.7');
+  refused(await send(s.port, { xff: '10.1.2.3:99999999' }), '127.0.0.1');
 });
 
 test('trust_proxy: true believes the nearest hop only; false believes no X-Forwarded-For', async (t) => {
