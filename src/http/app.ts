@@ -46,6 +46,13 @@ export async function buildApp(deps: AppDeps, opts: { https?: { cert: Buffer; ke
     trustProxy: trustProxy(deps.config.trust_proxy),
     return503OnClosing: true,
     ...serverLimitOptions(deps.config.limits),
+    // Errors fastify's router raises before any route runs (a malformed %-escape, a path
+    // parameter over its length) answer in autopull's JSON like every other refusal.
+    frameworkErrors: (err, _req, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const path = reply.request.url.slice(0, 80);
+      return sendError(reply, tooLong ? 'uri_too_long' : 'bad_request', tooLong ? `a part of the path ${path}... is longer than a name can be` : `the path ${path} is not valid URL text (a malformed %-escape)`);
+    },
   };
   // Fastify types an HTTPS app apart (its raw server is an https.Server); every route and hook
   // here works on both, so it is used as the plain type.

@@ -41,3 +41,12 @@ test('a request whose headers do not arrive in time is a 408 request_timeout in 
   const answer = await rawExchange(s.port, 'GET /healthz HTTP/1.1\r\nhost: x\r\n', '127.0.0.1', 3000);
   assertError(answer, 408, 'request_timeout', /limits\.header_timeout/);
 });
+
+test("paths fastify's router refuses (a malformed %-escape, a name past its length) answer in JSON too", async (t) => {
+  const s = await listenApp(t);
+  const post = (path: string) => rawExchange(s.port, requestText('POST', path, { 'content-type': 'application/json' }, '{}'));
+  assertError(await post('/hooks/%'), 400, 'bad_request', /not valid URL text/);
+  assertError(await post('/hooks/%E0%A4%A'), 400, 'bad_request', /not valid URL text/);
+  assertError(await rawExchange(s.port, requestText('GET', '/api/jobs/%zz', {}, '')), 400, 'bad_request', /not valid URL text/);
+  assertError(await post(`/hooks/${'a'.repeat(300)}`), 414, 'uri_too_long', /longer than a name can be/);
+});
