@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac, randomUUID } from 'node:crypto';
 import { hookApp, type HookApp } from '../../test/helpers/hook-app.js';
+import { githubDelivery, githubPush } from '../../test/helpers/github.js';
 import { azureDelivery, fixture, gitlabDelivery } from '../../test/helpers/senders.js';
 
 // Documented variants of senders beyond their main sample (docs/SENDER-SAMPLES.md lists
@@ -94,4 +96,22 @@ test('Azure DevOps 1.0-preview shape: no resourceContainers, a repo name with a 
   const preview = { ...rest, id: 'preview-1', subscriptionId: 'a36104aa-ef6c-4643-ac08-5c42fd2115d3', notificationId: 7, resourceVersion: '1.0-preview.1', resource: { ...resource, repository } };
   queued(f, await f.send('/hooks', azureDelivery(preview, S)), 'azsp', 'refs/heads/master', '33b55f7cb7e7e245323987634f960cf4a6e6bc74');
   queued(f, await f.send('/hooks/azsp', azureDelivery({ ...preview, id: 'preview-2' }, S)), 'azsp', 'refs/heads/master', '33b55f7cb7e7e245323987634f960cf4a6e6bc74');
+});
+
+test('Bitbucket Data Center "Test connection": diagnostics:ping with an empty body and no content type is a ping; on /hooks too', async (t) => {
+  const f = await hookApp(t, `${CONFIG}  bbs: { url: 'https://bitbucketserver/scm/myproject/test-repo.git', secret: ${S}, branches: [master], deploy: { path: ./srv6 } }\n`);
+  const sig = `sha256=${createHmac('sha256', S).update('').digest('hex')}`;
+  const headers = { 'x-event-key': 'diagnostics:ping', 'x-request-id': randomUUID(), 'x-hub-signature': sig };
+  answered(await f.send('/hooks/bbs', { headers, body: '' }), 200, 'ping');
+  answered(await f.send('/hooks', { headers: { ...headers, 'x-request-id': randomUUID() }, body: '' }), 200, 'ping');
+  answered(await f.send('/hooks/bbs', { headers: { ...headers, 'x-hub-signature': 'sha256=00' }, body: '' }), 403, 'signature_mismatch');
+});
+
+test('GitHub: an old hook that sends only the sha1 X-Hub-Signature, form-encoded, deploys; a sha1 over other bytes does not', async (t) => {
+  const f = await hookApp(t, `repos:\n  gh: { url: 'https://github.com/acme/blog.git', secret: ${S}, deploy: { path: ./srv0 } }\n`);
+  const d = githubDelivery('push', githubPush({ after: 'a'.repeat(40), cloneUrl: 'https://github.com/acme/blog.git' }), null, { form: true });
+  const sha1 = (body: string) => `sha1=${createHmac('sha1', S).update(body).digest('hex')}`;
+  queued(f, await f.send('/hooks/gh', { headers: { ...d.headers, 'x-hub-signature': sha1(d.body) }, body: d.body }), 'gh', 'refs/heads/main', 'a'.repeat(40));
+  const json = decodeURIComponent(d.body.slice('payload='.length).replace(/\+/g, ' '));
+  answered(await f.send('/hooks/gh', { headers: { ...d.headers, 'x-github-delivery': randomUUID(), 'x-hub-signature': sha1(json) }, body: d.body }), 403, 'signature_mismatch', /sha1/);
 });
