@@ -37,7 +37,9 @@ function viaHttp(port: number, b: Built, agent: Agent): Promise<Answer> {
     }
     let done = false;
     const finish = (a: Answer) => {
-      if (!done) (done = true), resolve(a);
+      if (done) return;
+      done = true;
+      resolve(a);
     };
     let req: ReturnType<typeof request>;
     try {
