@@ -88,7 +88,8 @@ export async function runFuzz(o: FuzzOptions): Promise<Summary> {
 async function drive(server: Server, o: FuzzOptions, s: Summary, authentic: Map<string, boolean>, log: (l: string) => void): Promise<void> {
   const agent = keepAliveAgent(o.concurrency);
   const indexes = o.only ?? Array.from({ length: o.count }, (_, i) => i);
-  const warmAt = Math.min(indexes.length - 1, Math.max(200, Math.floor(indexes.length * 0.05)));
+  // Warm-up: caches, V8's heap and SQLite's pages grow to their working size over the first thousand or so.
+  const warmAt = Math.min(indexes.length - 1, Math.max(1000, Math.floor(indexes.length * 0.1)));
   const start = Date.now();
   let next = 0;
   let lastLog = start;

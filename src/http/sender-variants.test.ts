@@ -2,12 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { hookApp, type HookApp } from '../../test/helpers/hook-app.js';
+import { createRequire } from 'node:module';
 import { githubDelivery, githubPush } from '../../test/helpers/github.js';
 import { azureDelivery, fixture, gitlabDelivery } from '../../test/helpers/senders.js';
 
 // Documented variants of senders beyond their main sample (docs/SENDER-SAMPLES.md lists
 // which vendor sample each case uses): GitLab system hooks, older and newer Azure DevOps shapes.
 const S = 'variant-secret-1234';
+const EXAMPLES = createRequire(import.meta.url)('@octokit/webhooks-examples/api.github.com/index.json') as { name: string; examples: Record<string, unknown>[] }[];
 const SYSTEM = { event: 'System Hook' };
 
 const CONFIG = `auth_token: test-token-0123456789
@@ -114,4 +116,14 @@ test('GitHub: an old hook that sends only the sha1 X-Hub-Signature, form-encoded
   queued(f, await f.send('/hooks/gh', { headers: { ...d.headers, 'x-hub-signature': sha1(d.body) }, body: d.body }), 'gh', 'refs/heads/main', 'a'.repeat(40));
   const json = decodeURIComponent(d.body.slice('payload='.length).replace(/\+/g, ' '));
   answered(await f.send('/hooks/gh', { headers: { ...d.headers, 'x-github-delivery': randomUUID(), 'x-hub-signature': sha1(json) }, body: d.body }), 403, 'signature_mismatch', /sha1/);
+});
+
+test('GitHub: an organization hook ping (no repository) on POST /hooks answers 200 ping once a repo secret verifies it', async (t) => {
+  const f = await hookApp(t, `repos:\n  gh: { url: 'https://github.com/acme/blog.git', secret: ${S}, deploy: { path: ./srv0 } }\n`);
+  const orgPing = structuredClone(EXAMPLES.find((e) => e.name === 'ping')?.examples.find((x) => (x.hook as { type?: string } | undefined)?.type === 'Organization'));
+  assert.ok(orgPing && orgPing.repository === undefined, 'the octokit examples hold an organization ping without a repository');
+  answered(await f.send('/hooks', githubDelivery('ping', orgPing, S)), 200, 'ping');
+  answered(await f.send('/hooks', githubDelivery('ping', orgPing, 'wrong')), 403, 'signature_mismatch');
+  // A push still has to name its repository.
+  answered(await f.send('/hooks', githubDelivery('push', { ref: 'refs/heads/main', after: 'a'.repeat(40) }, S)), 400, 'no_push_data', /no "repository"/);
 });
