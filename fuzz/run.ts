@@ -1,8 +1,9 @@
-// npm run fuzz [-- --count N --seed S --only I,J --concurrency C --time-limit SECONDS]
+// npm run fuzz [-- --count N --seed S --only I,J --concurrency C --time-limit SECONDS --cli PATH]
 // Sends N generated deliveries (default 100,000) across every sender to the built server on
 // 127.0.0.1 and checks: no 5xx, no crash, no job from a delivery with a wrong credential,
 // memory flat. Prints a summary; exits 1 on a failure, naming the seed and the delivery that
 // reproduces it.
+import { resolve } from 'node:path';
 import { formatSummary, runFuzz } from './fuzz.js';
 
 function arg(name: string): string | undefined {
@@ -30,6 +31,7 @@ const opts = {
   timeLimitMs: int('time-limit', 900) * 1000,
   only,
   rssSlackKiB: int('rss-slack-mib', 64) * 1024,
+  cli: arg('cli') === undefined ? undefined : resolve(arg('cli') as string),
   log: (l: string) => console.log(l),
 };
 console.log(`fuzz: ${only ? `deliveries ${only.join(',')}` : `${opts.count} deliveries`}, seed ${seed}, ${opts.concurrency} connections`);

@@ -40,12 +40,12 @@ ${repos.join('\n')}
 `;
 }
 
-export async function startServer(): Promise<Server> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+export async function startServer(cli = CLI): Promise<Server> {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'autopull-fuzz-'));
   const remotes = join(dir, 'remotes');
   writeFileSync(join(dir, 'autopull.yml'), config(remotes));
-  const proc: ChildProcess = spawn(process.execPath, [CLI, 'serve', '-c', join(dir, 'autopull.yml'), '--log-level', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(process.execPath, [cli, 'serve', '-c', join(dir, 'autopull.yml'), '--log-level', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let exit: string | null = null;
   let stderr = '';
   proc.on('exit', (code, signal) => (exit = `exited with ${signal ?? code}`));
