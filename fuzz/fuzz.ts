@@ -76,10 +76,13 @@ export async function runFuzz(o: FuzzOptions): Promise<Summary> {
     endChecks(server, s, authentic, o);
     const health = await server.healthz().catch((err: unknown) => String(err));
     if (health !== 200) s.failures.push({ index: -1, what: `GET /healthz at the end answered ${health}` });
-    s.jobsLinked = server.jobDeliveries().length;
-    for (const row of server.jobDeliveries()) {
+    const links = server.jobDeliveries();
+    s.jobsLinked = new Set(links.map((l) => l.fuzzId)).size;
+    for (const row of links) {
       if (row.fuzzId === null) s.failures.push({ index: -1, what: 'a job is linked to a delivery the fuzzer did not send' });
       else if (authentic.get(row.fuzzId) !== true) s.failures.push({ index: Number(row.fuzzId.split('.')[0]), what: `delivery ${row.fuzzId}, sent with a wrong credential, made a job` });
+      // The fuzz repos track main and v* tags only.
+      if (row.ref !== 'refs/heads/main' && !/^refs\/tags\/v/.test(row.ref ?? '')) s.failures.push({ index: Number(row.fuzzId?.split('.')[0] ?? -1), what: `delivery ${row.fuzzId} made a job for ${row.ref}, a ref no repo tracks` });
     }
   } finally {
     await server.stop();

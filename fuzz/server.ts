@@ -24,8 +24,8 @@ export interface Server {
   exited(): string | null;
   rssKiB(): number;
   healthz(): Promise<number>;
-  /** x-fuzz-id of every delivery linked to a job, from the SQLite ledger. */
-  jobDeliveries(): { fuzzId: string | null; jobs: number }[];
+  /** Every (job, delivery) link in the SQLite ledger: the job's ref and the delivery's x-fuzz-id. */
+  jobDeliveries(): { fuzzId: string | null; ref: string | null }[];
   stop(): Promise<void>;
 }
 
@@ -77,7 +77,7 @@ export async function startServer(cli = CLI): Promise<Server> {
     jobDeliveries() {
       const db = new Database(join(dir, 'data', 'autopull.db'), { readonly: true, fileMustExist: true });
       try {
-        const rows = db.prepare('SELECT d.headers AS headers, count(*) AS jobs FROM job_deliveries jd JOIN deliveries d ON d.id = jd.delivery GROUP BY d.id').all() as { headers: string; jobs: number }[];
+        const rows = db.prepare('SELECT d.headers AS headers, j.ref AS ref FROM job_deliveries jd JOIN deliveries d ON d.id = jd.delivery JOIN jobs j ON j.id = jd.job_id').all() as { headers: string; ref: string | null }[];
         return rows.map((r) => {
           let id: string | null = null;
           try {
@@ -86,7 +86,7 @@ export async function startServer(cli = CLI): Promise<Server> {
           } catch {
             id = null;
           }
-          return { fuzzId: id, jobs: r.jobs };
+          return { fuzzId: id, ref: r.ref };
         });
       } finally {
         db.close();
