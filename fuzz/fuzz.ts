@@ -22,6 +22,8 @@ export interface FuzzOptions {
   rssSlackKiB: number;
   /** Another build's CLI (to see the fuzzer catch a deliberately broken one). */
   cli?: string;
+  /** More top-level YAML for the server's config. */
+  configExtra?: string;
   log?: (line: string) => void;
 }
 
@@ -68,7 +70,7 @@ function check(p: Plan, answers: Answer[], owed: number, s: Summary): void {
 
 export async function runFuzz(o: FuzzOptions): Promise<Summary> {
   const log = o.log ?? (() => {});
-  const server = await startServer(o.cli);
+  const server = await startServer(o.cli, o.configExtra);
   const s: Summary = { seed: o.seed, sent: 0, requests: 0, seconds: 0, statuses: {}, categories: {}, rssWarmKiB: 0, rssEndKiB: 0, rssMaxKiB: 0, nonJson: 0, jobsLinked: 0, failures: [], stoppedByTime: false };
   const authentic = new Map<string, boolean>();
   try {

@@ -29,22 +29,23 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-function config(remotes: string): string {
+function config(remotes: string, extra: string): string {
   const repos = SENDERS.map((s) => `  ${s.repo}: { url: '${remotes}/${s.repo}/site.git', secret: '${s.secret}', branches: [main], tags: ['v*'], providers: [${s.provider}], deploy: { path: ./srv-${s.repo} } }`);
   return `listen: 127.0.0.1:0
 data_dir: ./data
 body_limit: ${BODY_LIMIT}
 limits: { header_timeout: 3s, request_timeout: 5s, keep_alive_timeout: 5s }
-repos:
+${extra}repos:
 ${repos.join('\n')}
 `;
 }
 
-export async function startServer(cli = CLI): Promise<Server> {
+/** `extra`: more top-level YAML for the config (say, rate limits once the config has them). */
+export async function startServer(cli = CLI, extra = ''): Promise<Server> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'autopull-fuzz-'));
   const remotes = join(dir, 'remotes');
-  writeFileSync(join(dir, 'autopull.yml'), config(remotes));
+  writeFileSync(join(dir, 'autopull.yml'), config(remotes, extra && !extra.endsWith('\n') ? `${extra}\n` : extra));
   const proc: ChildProcess = spawn(process.execPath, [cli, 'serve', '-c', join(dir, 'autopull.yml'), '--log-level', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let exit: string | null = null;
   let stderr = '';
