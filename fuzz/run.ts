@@ -28,7 +28,7 @@ const opts = {
   count: int('count', 100_000),
   seed,
   concurrency: Math.max(1, int('concurrency', 16)),
-  timeLimitMs: int('time-limit', 900) * 1000,
+  timeLimitMs: int('time-limit', 1800) * 1000,
   only,
   rssSlackKiB: int('rss-slack-mib', 64) * 1024,
   cli: arg('cli') === undefined ? undefined : resolve(arg('cli') as string),
