@@ -13,6 +13,10 @@ export interface Answer {
   /** HTTP status, or 'reset' (the connection closed without an answer), 'timeout', 'none' (no answer expected and none came). */
   status: number | 'reset' | 'timeout' | 'none';
   json: boolean;
+  /** The answer's `status` or `error` field (queued, duplicate, signature_mismatch...). */
+  outcome?: string;
+  /** Sent again on a new connection after a kept-alive one was closed under it. */
+  retried?: boolean;
 }
 
 export interface Sent {
@@ -27,7 +31,17 @@ export function keepAliveAgent(sockets: number): Agent {
   return new Agent({ keepAlive: true, maxSockets: sockets });
 }
 
-function viaHttp(port: number, b: Built, agent: Agent): Promise<Answer> {
+/**
+ * A kept-alive connection the server closes (its keep_alive_timeout) just as the next request
+ * goes out resets without an answer: like any HTTP client, send once more on a new connection.
+ */
+async function viaHttp(port: number, b: Built, agent: Agent): Promise<Answer> {
+  const first = await httpOnce(port, b, agent);
+  if (first.status !== 'reset') return first;
+  return { ...(await httpOnce(port, b, false)), retried: true };
+}
+
+function httpOnce(port: number, b: Built, agent: Agent | false): Promise<Answer> {
   return new Promise((resolve) => {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of b.headers) {
@@ -46,7 +60,7 @@ function viaHttp(port: number, b: Built, agent: Agent): Promise<Answer> {
       req = request({ host: '127.0.0.1', port, method: 'POST', path: b.path, headers, agent, timeout: TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => finish({ status: res.statusCode ?? 0, json: isJson(res.headers['content-type'], Buffer.concat(chunks)) }));
+      res.on('end', () => finish({ status: res.statusCode ?? 0, ...parsed(res.headers['content-type'], Buffer.concat(chunks)) }));
       res.on('error', () => finish({ status: res.statusCode ?? 0, json: false }));
     });
     } catch {
@@ -63,13 +77,14 @@ function viaHttp(port: number, b: Built, agent: Agent): Promise<Answer> {
   });
 }
 
-function isJson(type: string | undefined, body: Buffer): boolean {
-  if (!(type ?? '').includes('application/json')) return false;
+function parsed(type: string | undefined, body: Buffer): { json: boolean; outcome?: string } {
+  if (!(type ?? '').includes('application/json')) return { json: false };
   try {
-    JSON.parse(body.toString('utf8'));
-    return true;
+    const v = JSON.parse(body.toString('utf8')) as { status?: unknown; error?: unknown };
+    const outcome = typeof v.status === 'string' ? v.status : typeof v.error === 'string' ? v.error : undefined;
+    return { json: true, outcome };
   } catch {
-    return false;
+    return { json: false };
   }
 }
 
