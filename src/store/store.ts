@@ -122,6 +122,11 @@ export class Store extends EventEmitter {
     return jobs.listJobs(this.d, opts);
   }
 
+  /** A repo's running and queued jobs (through the partial indexes), in no particular order. */
+  activeJobs(repo: string): Job[] {
+    return jobs.activeJobs(this.d, repo);
+  }
+
   reposWithQueuedJobs(): string[] {
     return jobs.reposWithQueuedJobs(this.d);
   }
@@ -208,5 +213,10 @@ export class Store extends EventEmitter {
   /** When the earliest delivery that a job covers arrived (ISO time), or null when no delivery queued it. */
   firstDeliveryAt(jobId: number): string | null {
     return deliveries.firstDeliveryAt(this.d, jobId);
+  }
+
+  /** The push-to-live time of the repo's last deploy queued by a delivery (the dashboard shows it), or null. */
+  lastPushToLive(repo: string): { job: number; seconds: number } | null {
+    return deliveries.lastPushToLive(this.d, repo);
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseCookie, stringifySetCookie } from 'cookie';
+// cookie 1.x: 2.x declares node >= 22, and autopull runs on Node 20 too.
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import { AppError } from '../../lib/errors.js';
 import { safeEqual } from '../../webhooks/signature.js';
 import { Sessions, tokenHash, type Session } from './sessions.js';
@@ -32,7 +33,7 @@ export function cookies(req: FastifyRequest): Record<string, string | undefined>
  * `maxAge` 0 deletes it.
  */
 export function setCookie(req: FastifyRequest, reply: FastifyReply, name: string, value: string, maxAge: number): void {
-  const line = stringifySetCookie({ name, value, httpOnly: true, sameSite: 'strict', path: '/', secure: req.protocol === 'https', maxAge });
+  const line = serializeCookie(name, value, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.protocol === 'https', maxAge });
   const prev = reply.getHeader('set-cookie');
   const list = prev === undefined ? [] : Array.isArray(prev) ? prev : [String(prev)];
   void reply.header('set-cookie', [...list, line]);

@@ -40,13 +40,18 @@ export class Sessions {
   ) {}
 
   create(token: string): Session {
+    return this.createFor(tokenHash(token));
+  }
+
+  /** A session for the holder of the token with this hash (a one-time login link's). */
+  createFor(hash: string): Session {
     const t = this.now();
     if (this.map.size >= this.o.max) {
       // Map order is insertion order, and get() re-inserts: the first is the least recently used.
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
-    const s: Session = { id: randomToken(), csrf: randomToken(), createdAt: t, usedAt: t, tokenHash: tokenHash(token) };
+    const s: Session = { id: randomToken(), csrf: randomToken(), createdAt: t, usedAt: t, tokenHash: hash };
     this.map.set(s.id, s);
     return s;
   }

@@ -6,6 +6,7 @@ import type { WebhookRequest } from '../../webhooks/provider.js';
 import { sendError } from '../reply.js';
 import { capRejected, ledgerRecord } from '../cap-rejected.js';
 import { SIMULATED_HEADER } from '../../webhooks/simulate.js';
+import { HookGuard } from '../hook-guard.js';
 
 /** Headers never stored in the ledger as sent: credentials and MACs (a MAC invites offline guessing of a weak secret). */
 const REDACT = new Set([
@@ -59,7 +60,7 @@ export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, statu
         headers: storedHeaders(req.headers),
         body: Buffer.alloc(0),
         body_truncated: true,
-      }, false), // the body was over body_limit: none is kept
+      }, false), // no body is kept: it was over body_limit, or never read (rate limits)
       [],
     );
   } catch (err) {
@@ -116,7 +117,8 @@ export function recordDecision(
   return { status: decision.status, ledgerId, body: { ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message } };
 }
 
-function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest): FastifyReply {
+function answer(deps: AppDeps, guard: HookGuard, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest): FastifyReply {
+  if (guard.judge(req, reply, decision)) return reply;
   const out = recordDecision(deps, req.log, decision, raw, storedHeaders(req.headers), { repoParam: (req.params as { repo?: string }).repo });
   return reply.code(out.status).send(out.body);
 }
@@ -124,14 +126,18 @@ function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decisio
 export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const receiveDeps = () => ({ config: deps.config, now: deps.now?.() ?? new Date(), isDuplicate: deps.store.isDuplicate.bind(deps.store) });
 
-  app.post<{ Params: { repo: string } }>('/hooks/:repo', async (req, reply) => {
+  // Rate limits (limits.rate): an address past them is answered before its body is read.
+  const guard = new HookGuard(deps, app.hookLimits, (req, status, outcome, message) => recordRejectedDelivery(deps, req, status, outcome, message));
+  const onRequest = guard.onRequest;
+
+  app.post<{ Params: { repo: string } }>('/hooks/:repo', { onRequest }, async (req, reply) => {
     const raw = toWebhookRequest(req);
-    return answer(deps, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw);
+    return answer(deps, guard, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw);
   });
 
-  app.post('/hooks', async (req, reply) => {
+  app.post('/hooks', { onRequest }, async (req, reply) => {
     const raw = toWebhookRequest(req);
-    return answer(deps, req, reply, receiveAny(raw, receiveDeps()), raw);
+    return answer(deps, guard, req, reply, receiveAny(raw, receiveDeps()), raw);
   });
 
   const wrongMethod = async (req: FastifyRequest, reply: FastifyReply) => {
