@@ -70,6 +70,10 @@ export async function startServer(cli = CLI, extra = ''): Promise<Server> {
       clearTimeout(timer);
       reject(new Error(`serve exited before listening:\n${stderr}`));
     });
+  }).catch((err: unknown) => {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   const pid = proc.pid as number;
   const port = Number(new URL(url).port);
