@@ -163,6 +163,8 @@ export function serverLimitOptions(limits: Limits) {
       headersTimeout: limits.header_timeout,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.header_timeout / 4))),
       maxHeaderSize: limits.max_header_size,
+      // Node would answer a request without Host (or with Host past the header count) with a bare 400 of its own; the app answers in JSON.
+      requireHostHeader: false,
     },
     clientErrorHandler: clientErrorHandler(limits),
   } satisfies Partial<FastifyServerOptions> & { http: object };

@@ -234,10 +234,13 @@ function receiveAnyAs(provider: Provider, req: WebhookRequest, deps: ReceiveDeps
   const parsed = parse(provider, req, p);
   if (isDecision(parsed)) return parsed;
   const identity = parsed.repository;
-  if (identity === null || (identity.fullName === null && identity.urls.length === 0)) {
-    return fail('no_push_data', 'the payload names no repository; use /hooks/REPO for this sender', p, req);
-  }
-  const candidates = takers.filter((r) => identityMatches(identity, r.url));
+  const named = identity !== null && (identity.fullName !== null || identity.urls.length > 0);
+  const candidates = named ? takers.filter((r) => identityMatches(identity, r.url)) : [];
+  // A ping or another event that is not a push, about no configured repo (a GitLab system
+  // hook's user_create, a test with the sender's sample repo) is answered as what it is:
+  // the credential passed for a repo that takes this sender.
+  if (candidates.length === 0 && parsed.kind !== 'push') return decide(parsed, [], req, p);
+  if (!named) return fail('no_push_data', 'the payload names no repository; use /hooks/REPO for this sender', p, req);
   if (candidates.length === 0) {
     return fail('no_matching_repo', `no configured repo matches ${describeIdentity(identity)}`, p, req);
   }

@@ -39,3 +39,8 @@ test('a full name matches a configured url only on whole path segments', () => {
   assert.equal(urlEndsWithFullName('git@github.com:acme/myblog.git', 'acme/blog'), false);
   assert.equal(urlEndsWithFullName('git@github.com:notacme/blog.git', 'acme/blog'), false);
 });
+
+test('percent escapes in a path match the same name unescaped (Azure DevOps remoteUrl)', () => {
+  assert.equal(repoKey('https://org.visualstudio.com/DefaultCollection/_git/V1%20Integration'), repoKey('https://org.visualstudio.com/DefaultCollection/_git/V1 Integration'));
+  assert.equal(repoKey('https://host/a/b%ZZ'), 'host/a/b%zz');
+});

@@ -1,7 +1,8 @@
 /**
  * One key per repository location, whatever the spelling: https, ssh `git@host:owner/name.git`,
  * `ssh://git@host:2222/owner/name`, `git://`, with or without `.git` or a trailing slash, and
- * local paths / file:// URLs. Host and path are lower-cased (hosts treat them so).
+ * local paths / file:// URLs. Host and path are lower-cased (hosts treat them so), and
+ * percent escapes decoded (Azure DevOps sends `_git/My Repo` where git has `_git/My%20Repo`).
  * Returns null when the string is not a repository location.
  */
 export function repoKey(url: string): string | null {
@@ -32,7 +33,7 @@ export function repoKey(url: string): string | null {
     path = scp[2] as string;
     // scp-like syntax may carry a port-looking first segment only in ssh:// form; keep it as path.
   }
-  path = path.replace(/[?#].*$/, '').replace(/\/+$/, '').replace(/\.git$/i, '').replace(/\/+$/, '');
+  path = decodePath(path.replace(/[?#].*$/, '')).replace(/\/+$/, '').replace(/\.git$/i, '').replace(/\/+$/, '');
   if (!path.startsWith('/')) path = `/${path}`;
   path = path.replace(/\/{2,}/g, '/');
   if (path === '/' || host === '') return null;
@@ -45,4 +46,13 @@ export function urlEndsWithFullName(url: string, fullName: string): boolean {
   const name = fullName.trim().toLowerCase().replace(/\.git$/, '').replace(/^\/+|\/+$/g, '');
   if (key === null || name === '') return false;
   return key.endsWith(`/${name}`);
+}
+
+function decodePath(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

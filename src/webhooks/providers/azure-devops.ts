@@ -6,12 +6,18 @@ import type { ParsedDelivery, RefUpdate, RepoIdentity } from '../push-event.js';
 import { verifyToken } from '../token.js';
 
 const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
+const PUBLISHERS = new Set<unknown>(['tfs', 'azure-devops']);
 
 /**
  * Azure DevOps "Web Hooks" service hook, event "Code pushed" (`git.push`). No signature:
  * set Basic authentication on the subscription (any user name, the repo's secret as
  * password), or a `X-Autopull-Token` header, or `?token=`. `resource.refUpdates[]` may hold
- * several refs. The subscription's "Test" sends sample data with a zero subscription id.
+ * several refs. The subscription's "Test" sends sample data with a zero subscription id; a
+ * delivery without a subscription id (as in the documentation's samples) is a real push.
+ *
+ * Older shapes Microsoft documents parse alike: resourceVersion 1.0 or 1.0-preview(.1),
+ * visualstudio.com and on-premises TFS URLs, no resourceContainers. The newest samples
+ * say `publisherId: "azure-devops"` where deliveries said `tfs`: both are taken.
  */
 export const azureDevops: Provider = {
   id: 'azure-devops',
@@ -23,12 +29,13 @@ export const azureDevops: Provider = {
 
   confirm(req) {
     const body = parsedBody(req);
-    return body === null || (body.publisherId === 'tfs' && typeof body.eventType === 'string');
+    return body === null || (PUBLISHERS.has(body.publisherId) && typeof body.eventType === 'string');
   },
 
+  // The event id; the zero GUID (a placeholder in samples) identifies nothing.
   deliveryId: (req) => {
     const id = parsedPayload(req)?.id;
-    return typeof id === 'string' && id !== '' ? id.slice(0, 200) : null;
+    return typeof id === 'string' && id !== '' && id !== ZERO_GUID ? id.slice(0, 200) : null;
   },
 
   eventName: (req) => {

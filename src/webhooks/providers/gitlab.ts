@@ -11,6 +11,10 @@ import { verifyStandardWebhook } from '../standard-webhooks.js';
  * X-Gitlab-Token, or, when the hook has a signing token, by a Standard Webhooks signature
  * (webhook-id / webhook-timestamp / webhook-signature); the repo's `secret` is whichever
  * of the two the hook uses. `checkout_sha` is the peeled commit of an annotated tag.
+ *
+ * Instance-wide system hooks (`X-Gitlab-Event: System Hook`) send the same push and tag
+ * push bodies without `object_kind`: their `event_name` says what they are. Every other
+ * system-hook event (project_create, user_create, repository_update, ...) is not a push.
  */
 export const gitlab: Provider = {
   id: 'gitlab',
@@ -31,10 +35,10 @@ export const gitlab: Provider = {
   parse(req): ParsedDelivery {
     const event = req.headers['x-gitlab-event'] ?? '';
     const body = parsePayload(req, { form: false });
-    const kind = pickString(body, 'object_kind');
+    const kind = pickString(body, 'object_kind') ?? pickString(body, 'event_name');
     const repository = gitlabRepoIdentity(body);
     if (kind !== 'push' && kind !== 'tag_push') {
-      return { kind: 'ignored', provider: 'gitlab', event, repository, reason: `event "${event}" (${kind ?? 'no object_kind'}) is not a push` };
+      return { kind: 'ignored', provider: 'gitlab', event, repository, reason: notPush(event, kind) };
     }
     const ref = pickString(body, 'ref');
     if (ref === null) throw new AppError('no_push_data', 'push payload has no "ref"');
@@ -46,6 +50,15 @@ export const gitlab: Provider = {
     return { kind: 'push', provider: 'gitlab', event, repository, pusher, updates: [{ ref, before: pickString(body, 'before'), after, headCommit, deleted }] };
   },
 };
+
+const SYSTEM_HOOK = 'System Hook';
+
+function notPush(event: string, kind: string | null): string {
+  if (event !== SYSTEM_HOOK) return `event "${event.slice(0, 100)}" (${kind?.slice(0, 100) ?? 'no object_kind'}) is not a push`;
+  const what = `GitLab system hook event "${kind?.slice(0, 100) ?? '(no event_name)'}" is not a push`;
+  // repository_update is on by default on a system hook; pushes need their own triggers.
+  return kind === 'repository_update' ? `${what}; turn on "Push events" and "Tag push events" on the system hook to deploy` : what;
+}
 
 function verifyGitlabToken(req: WebhookRequest, secret: string): AuthResult {
   const token = req.headers['x-gitlab-token'];
