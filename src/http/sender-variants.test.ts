@@ -52,6 +52,18 @@ test('GitLab system hooks: push and tag push deploy like project hooks, on /hook
   assert.deepEqual([...new Set(f.store.listJobs().map((j) => j.repo))].sort(), ['gl', 'glsys']);
 });
 
+test('GitLab system hooks on /hooks: a push of a project no repo deploys is 200 ignored (the hook sends every project\'s); a project hook\'s is still 404', async (t) => {
+  const f = await hookApp(t, CONFIG);
+  const other = structuredClone(fixture('gitlab', 'system-push.json')) as { project: Record<string, unknown>; repository: Record<string, unknown> };
+  for (const part of [other.project, other.repository]) {
+    for (const [k, v] of Object.entries(part)) if (typeof v === 'string') part[k] = v.replace('mike/diaspora', 'someone/else');
+  }
+  answered(await f.send('/hooks', gitlabDelivery(other, S, SYSTEM)), 200, 'ignored', /no configured repo matches .*system hook sends every project/);
+  answered(await f.send('/hooks', gitlabDelivery(other, S)), 404, 'no_matching_repo');
+  answered(await f.send('/hooks', gitlabDelivery(other, 'wrong', SYSTEM)), 403, 'token_mismatch');
+  assert.deepEqual(f.store.listJobs(), []);
+});
+
 test('GitLab system hooks: every other event answers 200 "not a push", on /hooks too, and queues nothing', async (t) => {
   const f = await hookApp(t, CONFIG);
   for (const [file, name] of [['system-project_create.json', 'project_create'], ['system-user_create.json', 'user_create'], ['system-merge_request.json', 'merge_request']]) {

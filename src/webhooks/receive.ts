@@ -242,6 +242,12 @@ function receiveAnyAs(provider: Provider, req: WebhookRequest, deps: ReceiveDeps
   if (candidates.length === 0 && parsed.kind !== 'push') return decide(parsed, [], req, p);
   if (!named) return fail('no_push_data', 'the payload names no repository; use /hooks/REPO for this sender', p, req);
   if (candidates.length === 0) {
+    // An instance-wide GitLab system hook sends the pushes of every project on the instance:
+    // those of projects autopull does not deploy are nothing to do, not a failure GitLab
+    // should show (and count toward disabling the hook).
+    if (parsed.provider === 'gitlab' && parsed.event === 'System Hook') {
+      return ok(200, 'ignored', `no configured repo matches ${describeIdentity(identity)} (a GitLab system hook sends every project's pushes)`, provider, req, [], []);
+    }
     return fail('no_matching_repo', `no configured repo matches ${describeIdentity(identity)}`, p, req);
   }
   const passed = candidates.filter((r) => !failures.has(r));
