@@ -24,6 +24,10 @@ test('finds and kills the processes working inside a folder, and only those', as
   assert.ok(!processesInside(inside).includes(other.pid as number));
   assert.ok(killProcessesInside(inside) >= 1);
   await exited;
+  // The shell's exit is seen first; its sleep, killed with the group, may still be on its way
+  // out (a SIGKILLed process keeps its /proc entry until the kernel has torn it down).
+  const deadline = Date.now() + 5000;
+  while (processesInside(inside).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(processesInside(inside), []);
   assert.equal(other.exitCode, null, 'a process outside the folder is left alone');
 });
