@@ -1,9 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { dashboardServer, launchBrowser, logIn, newPage, type DashboardServer } from '../helpers/dashboard.js';
+import type { Page } from 'playwright-core';
+import { browserForFile, dashboardServer, logIn, newPage, pageProblems, type DashboardServer } from '../helpers/dashboard.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/app.js';
 import { githubDelivery, githubPush } from '../helpers/github.js';
@@ -11,30 +11,13 @@ import { githubDelivery, githubPush } from '../helpers/github.js';
 // The dashboard in Debian's chromium (headless, driven by playwright-core), against the real
 // app, store and worker on 127.0.0.1.
 
-let browser: Browser;
-const cleanups: (() => unknown)[] = [];
-before(async () => {
-  browser = await launchBrowser({ after: (fn) => cleanups.push(fn) });
-});
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
+const browserOf = browserForFile();
 
 /** A project whose build waits (bounded) for a file the test writes: the job runs while the test looks. */
 function gated(t: { after(fn: () => unknown): void }) {
   const go = join(tempDir(t), 'go');
   const build = ['echo before-the-gate', `for i in $(seq 1 600); do [ -f ${go} ] && break; sleep 0.05; done; [ -f ${go} ]`, 'echo after-the-gate'];
   return { build, open: () => writeFileSync(go, '') };
-}
-
-/** Content Security Policy complaints in the console: there must be none. */
-function cspWatch(page: Page): string[] {
-  const seen: string[] = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) seen.push(m.text());
-  });
-  page.on('pageerror', (e) => seen.push(e.message));
-  return seen;
 }
 
 /** The seqs of the log lines the page shows, in order. */
@@ -48,8 +31,8 @@ function storedSeqs(s: DashboardServer, job: number): number[] {
 
 test('log in with the keyboard; a wrong token is refused and opens nothing', async (t) => {
   const s = await dashboardServer(t);
-  const page = await newPage(browser);
-  const csp = cspWatch(page);
+  const page = await newPage(browserOf());
+  const csp = pageProblems(page);
   await page.goto(`${s.url}/`);
   assert.match(page.url(), /\/login\?next=%2F$/);
   await page.keyboard.type('wrong-token-wrong-token');
@@ -77,8 +60,8 @@ test('simulate a push from the form and watch the job reach succeeded in the liv
   const gate = gated(t);
   const s = await dashboardServer(t, { build: gate.build });
   const sha = s.p.pushCommit({ 'index.html': 'v1' });
-  const page = await newPage(browser);
-  const csp = cspWatch(page);
+  const page = await newPage(browserOf());
+  const csp = pageProblems(page);
   await logIn(page, s.url, s.p.token, '/repos/site/simulate');
   await page.getByLabel('Sender').selectOption('gitlab');
   assert.equal(await page.getByLabel('Ref').inputValue(), 'refs/heads/main');
@@ -103,7 +86,7 @@ test('simulate a push from the form and watch the job reach succeeded in the liv
 test('the deliveries page lists the simulated delivery with our answer and why, and a refused one appears live', async (t) => {
   const s = await dashboardServer(t);
   s.p.pushCommit({ 'index.html': 'v1' });
-  const page = await newPage(browser);
+  const page = await newPage(browserOf());
   await logIn(page, s.url, s.p.token, '/repos/site/simulate');
   await page.getByLabel('Ref').fill('refs/heads/feature');
   await Promise.all([page.waitForURL(/\/deliveries\/\d+$/), page.getByRole('button', { name: 'Send the simulated push' }).click()]);
@@ -125,7 +108,7 @@ test('the deliveries page lists the simulated delivery with our answer and why, 
 
 test('a form post without its CSRF token is refused, and so is an API change without the CSRF header', async (t) => {
   const s = await dashboardServer(t);
-  const page = await newPage(browser);
+  const page = await newPage(browserOf());
   await logIn(page, s.url, s.p.token, '/repos/site/simulate');
   // The form as the page has it, less its hidden _csrf field, posted by the browser itself
   // (form.submit() skips dashboard.js, which would send it through the API).
@@ -147,7 +130,7 @@ test('the log stream resumes after the connection drops: no line lost, none twic
   const gate = gated(t);
   const s = await dashboardServer(t, { build: gate.build });
   s.p.pushCommit({ 'index.html': 'v1' });
-  const page = await newPage(browser);
+  const page = await newPage(browserOf());
   const streams: Record<string, string>[] = [];
   page.on('request', (r) => {
     if (/\/api\/jobs\/\d+\/events/.test(r.url())) void r.allHeaders().then((h) => streams.push({ ...h, url: r.url() }));
@@ -173,7 +156,7 @@ test('the log stream resumes after the connection drops: no line lost, none twic
 test('readable on a phone (no sideways scrolling) and in a dark scheme', async (t) => {
   const s = await dashboardServer(t);
   s.p.pushCommit({ 'index.html': 'v1' });
-  const phone = await newPage(browser, 390, 844);
+  const phone = await newPage(browserOf(), 390, 844);
   await logIn(phone, s.url, s.p.token, '/repos/site/simulate');
   await Promise.all([phone.waitForURL(/\/jobs\/\d+$/), phone.getByRole('button', { name: 'Send the simulated push' }).click()]);
   await phone.locator('#job-state [data-state="succeeded"]').waitFor({ timeout: 30_000 });

@@ -1,33 +1,15 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { dashboardServer, launchBrowser, logIn, newPage, type DashboardServer } from '../helpers/dashboard.js';
+import { browserForFile, dashboardServer, logIn, newPage, pageProblems, type DashboardServer } from '../helpers/dashboard.js';
 import { waitUntil } from '../helpers/app.js';
 
 // The repo page, the redeliver button and the one-time login link in Debian's chromium
 // (headless, playwright-core), against the real app, store and worker on 127.0.0.1.
 
-let browser: Browser;
-const cleanups: (() => unknown)[] = [];
-before(async () => {
-  browser = await launchBrowser({ after: (fn) => cleanups.push(fn) });
-});
-after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-});
+const browserOf = browserForFile();
 
 const LONG = { timeout: 30_000 };
 const BOUND = { timeout: 120_000 };
-
-/** Content Security Policy complaints and script errors in the page: there must be none. */
-function problems(page: Page): string[] {
-  const seen: string[] = [];
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) seen.push(m.text());
-  });
-  page.on('pageerror', (e) => seen.push(e.message));
-  return seen;
-}
 
 /** A push of `files` simulated through the API (as the test's own client), run to its end by the worker. */
 async function deployed(s: DashboardServer, files: Record<string, string>): Promise<{ sha: string; job: number }> {
@@ -46,8 +28,8 @@ async function deployed(s: DashboardServer, files: Record<string, string>): Prom
 test('the repo page shows the new release marked live after a simulated push, without a reload', BOUND, async (t) => {
   const s = await dashboardServer(t);
   const first = await deployed(s, { 'index.html': 'v1' });
-  const page = await newPage(browser);
-  const seen = problems(page);
+  const page = await newPage(browserOf());
+  const seen = pageProblems(page);
   await logIn(page, s.url, s.p.token, '/');
   await Promise.all([page.waitForURL(`${s.url}/repos/site`), page.locator('#repo-site h2 a').click()]);
   assert.match((await page.locator('tr[data-current="yes"]').getAttribute('data-release')) ?? '', new RegExp(`-${first.sha.slice(0, 7)}$`));
@@ -73,8 +55,8 @@ test('roll back from the repo page: confirm, the previous release becomes live, 
   const first = await deployed(s, { 'index.html': 'v1' });
   const second = await deployed(s, { 'index.html': 'v2' });
   const firstRelease = s.store.getJob(first.job)?.release as string;
-  const page = await newPage(browser);
-  const seen = problems(page);
+  const page = await newPage(browserOf());
+  const seen = pageProblems(page);
   await logIn(page, s.url, s.p.token, '/repos/site');
 
   const confirm = page.getByRole('button', { name: 'Yes, roll back site' });
@@ -101,8 +83,8 @@ test('redeliver from the deliveries page: confirm, and the browser follows the n
   const s = await dashboardServer(t);
   await deployed(s, { 'index.html': 'v1' });
   const [original] = s.store.listDeliveries();
-  const page = await newPage(browser);
-  const seen = problems(page);
+  const page = await newPage(browserOf());
+  const seen = pageProblems(page);
   await logIn(page, s.url, s.p.token, '/deliveries');
   const row = page.locator(`tr[data-delivery="${original?.id}"]`);
   await Promise.all([page.waitForURL(`${s.url}/deliveries/${original?.id}/redeliver`), row.getByRole('button', { name: `Redeliver delivery ${original?.id}` }).click()]);
@@ -122,10 +104,10 @@ test('a one-time login link opens the dashboard once; the second time it shows t
   const s = await dashboardServer(t);
   const res = await fetch(`${s.url}/api/login-link`, { method: 'POST', headers: { authorization: `Bearer ${s.p.token}` } });
   const { url } = (await res.json()) as { url: string };
-  const page = await newPage(browser);
+  const page = await newPage(browserOf());
   await page.goto(url);
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
-  const other = await newPage(browser);
+  const other = await newPage(browserOf());
   await other.goto(url);
   await other.locator('#login-error', { hasText: 'used already or has expired' }).waitFor();
 });

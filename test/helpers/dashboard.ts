@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
@@ -64,4 +65,33 @@ export async function logIn(page: Page, url: string, token: string, path = '/'):
   await page.goto(`${url}${path}`);
   await page.getByLabel('Token').fill(token);
   await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.getByRole('button', { name: 'Log in' }).click()]);
+}
+
+/**
+ * One chromium for all the tests of a file: launched before the first, closed after the last.
+ * Returns a getter (the browser exists only once `before` has run).
+ */
+export function browserForFile(): () => Browser {
+  let browser: Browser | null = null;
+  const cleanups: (() => unknown)[] = [];
+  before(async () => {
+    browser = await launchBrowser({ after: (fn) => cleanups.push(fn) });
+  });
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+  return () => {
+    if (!browser) throw new Error('the browser is launched in before(): use it inside a test');
+    return browser;
+  };
+}
+
+/** Content Security Policy complaints and script errors in the page: there must be none. */
+export function pageProblems(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) seen.push(m.text());
+  });
+  page.on('pageerror', (e) => seen.push(e.message));
+  return seen;
 }
