@@ -49,7 +49,7 @@ function luaString(s: string): string {
 }
 
 /** The Lua script for `spec`, written into `dir`. */
-function luaScript(dir: string, spec: LoadSpec, tag: string): string {
+export function luaScript(dir: string, spec: LoadSpec, tag: string): string {
   const lines = [
     'wrk.method = "POST"',
     `wrk.body = ${luaString(spec.body)}`,

@@ -31,6 +31,13 @@ export function isDuplicate(db: Db, provider: string, deliveryId: string, repos:
   return repos.some((repo) => stmt.get(provider, deliveryId, repo) !== undefined);
 }
 
+/** isDuplicate for a delivery not written yet: accepted (2xx, not a duplicate) for one of `repos`. */
+export function isAcceptedFor(d: DeliveryRecord, provider: string, deliveryId: string, repos: readonly string[]): boolean {
+  if (d.provider !== provider || d.delivery_id !== deliveryId || d.status_code < 200 || d.status_code > 299 || d.outcome === 'duplicate') return false;
+  const listed = (d.repo ?? '').split(',');
+  return repos.some((repo) => listed.includes(repo));
+}
+
 export function listDeliveries(db: Db, opts: { repo?: string; limit?: number } = {}): Delivery[] {
   const rows = db.sql(`SELECT ${COLUMNS} FROM deliveries WHERE (@repo IS NULL OR repo = @repo) ORDER BY id DESC LIMIT @limit`).all({ repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
   return rows.map(toDelivery);
