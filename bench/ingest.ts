@@ -24,7 +24,7 @@ import { githubDelivery, githubPush, signGithub } from '../test/helpers/github.j
 import { makeProject, type Project } from '../test/helpers/project.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { runBench, writeSection } from './report.js';
-import { burst, killApp, maxDelivery, pushToServed, writeScripts, type Burst } from './restart-mode.js';
+import { burst, killApp, maxDelivery, pushToServed, writeScripts, type Burst, type Served } from './restart-mode.js';
 import { memory, spawnListening, type Listening } from './serve.js';
 import { haveWrk, nodeLoad, wrk, type LoadResult, type LoadSpec } from './wrk.js';
 
@@ -213,7 +213,7 @@ interface Figures {
   idle: Record<Who, { rss: number; peak: number }>;
   peak: Record<Who, { rss: number; peak: number }>;
   cold: Record<Who, number>;
-  served: { autopull: number[]; hand: number[]; webhook: number[] };
+  served: Served;
   burst: Burst;
 }
 
@@ -261,9 +261,31 @@ function report(f: Figures): void {
       return `| ${name} | ${f0(med[k])} ms | ${f0(Math.min(...xs))} ms | ${f0(Math.max(...xs))} ms | ${ratio(med[k], med.hand)} |`;
     }),
     '',
+    'Where autopull\'s time went (ms after the delivery POST, medians over the rounds; job and log times are wall clock to the ms):',
+    '',
+    '| mark | median | the step took (median) |',
+    '| --- | ---: | ---: |',
+    ...timeline(f.served.marks),
+    '',
     `Burst: ${b.pushes} pushes in ${b.seconds.toFixed(2)} s (main moved and a signed delivery sent every ${f0((2000) / b.pushes)} ms): ${b.deploys} deploys (${b.jobs} jobs; pushes during a job coalesce into one follow-up), all done ${f0(b.settledMs)} ms after the first push; the last deploy's commit ${b.finalShaOk ? 'is' : '**is not**'} the last pushed, the app ${b.served ? 'serves' : '**does not serve**'} its version; ${b.recorded} of ${b.pushes} deliveries recorded.`,
     '',
   ]);
+}
+
+/** The median of each mark over the rounds, earliest first; for a step's "done", the median time it took. */
+function timeline(rounds: [string, number][][]): string[] {
+  const first = rounds[0];
+  if (!first) return [];
+  const at = (r: [string, number][], n: string) => r.find(([m]) => m === n)?.[1];
+  return first
+    .map(([n]) => {
+      const med = median(rounds.map((r) => at(r, n)).filter((x): x is number => x !== undefined));
+      const step = n.endsWith(' done') ? n.slice(0, -' done'.length) : null;
+      const took = step ? rounds.map((r) => (at(r, n) ?? NaN) - (at(r, `${step} started`) ?? NaN)).filter(Number.isFinite) : [];
+      return { med, row: `| ${n} | ${f0(med)} ms | ${took.length ? `${f0(median(took))} ms` : ''} |` };
+    })
+    .sort((a, b) => a.med - b.med)
+    .map((r) => r.row);
 }
 
 function webhookVersion(): string {

@@ -87,23 +87,62 @@ export interface Ways {
   handRun: string;
 }
 
-async function deliver(url: string, p: Project, sha: string): Promise<void> {
+/** POSTs a signed push of `sha`; resolves with the first job of autopull's answer (webhook's has none). */
+async function deliver(url: string, p: Project, sha: string): Promise<number | undefined> {
   const d = githubDelivery('push', githubPush({ after: sha, cloneUrl: p.remote }), p.secret);
   const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
-  await res.arrayBuffer();
-  if (res.status >= 300) throw new Error(`${url} answered ${res.status}`);
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${url} answered ${res.status}: ${text}`);
+  try {
+    return (JSON.parse(text) as { jobs?: number[] }).jobs?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A step's short name: its first word, or its first two when the second is a plain word ("wait healthy"). */
+function stepKey(name: string): string {
+  const [a = '', b = ''] = name.split(' ');
+  return (/^[a-z]+:?$/.test(b) && !a.endsWith(':') ? `${a} ${b}` : a).replace(/:$/, '');
+}
+
+/** Where an autopull round's time went: ms after the POST (wall clock, ms precision) of the job's marks and steps. */
+async function marks(url: string, token: string, job: number, t0Wall: number, answered: number, served: number): Promise<[string, number][]> {
+  const full = await api<{ job: { created_at: string; started_at: string; finished_at: string } }>(url, token, `/api/jobs/${job}`);
+  const { lines } = await api<{ lines: { ts: string; stream: string; line: string }[] }>(url, token, `/api/jobs/${job}/log`);
+  const rel = (iso: string) => Date.parse(iso) - t0Wall;
+  const out: [string, number][] = [['delivery answered', answered], ['job created', rel(full.job.created_at)], ['job started', rel(full.job.started_at)]];
+  for (const l of lines) {
+    if (l.stream === 'step') out.push([`${stepKey(l.line)} started`, rel(l.ts)]);
+    const done = /^(.*): done in (\d+)ms$|^(.*): done in (\d+(?:\.\d+)?)s$/.exec(l.line);
+    if (l.stream === 'info' && done) out.push([`${stepKey(done[1] ?? (done[3] as string))} done`, rel(l.ts)]);
+  }
+  out.push(['new version served', served], ['job finished', rel(full.job.finished_at)]);
+  return out;
 }
 
 /** ROUNDS pushes each way, in turn; ms from the trigger to the new version served. */
-export async function pushToServed(w: Ways, rounds: number): Promise<{ autopull: number[]; hand: number[]; webhook: number[] }> {
-  const out = { autopull: [] as number[], hand: [] as number[], webhook: [] as number[] };
+export interface Served {
+  autopull: number[];
+  hand: number[];
+  webhook: number[];
+  /** Per autopull round: [mark, ms after the POST]. */
+  marks: [string, number][][];
+}
+
+export async function pushToServed(w: Ways, rounds: number): Promise<Served> {
+  const out: Served = { autopull: [], hand: [], webhook: [], marks: [] };
   for (let i = 1; i <= rounds; i++) {
     let v = `a${i}`;
     let sha = w.p.pushCommit({ version: v });
     let t0 = now();
-    await deliver(`${w.autopullUrl}/hooks/site`, w.p, sha);
-    out.autopull.push((await seen(w.autopullPort, v)) - t0);
+    const t0Wall = Date.now();
+    const job = await deliver(`${w.autopullUrl}/hooks/site`, w.p, sha);
+    const answered = now() - t0;
+    const served = (await seen(w.autopullPort, v)) - t0;
+    out.autopull.push(served);
     await jobsIdle(w.autopullUrl, w.p.token);
+    if (job !== undefined) out.marks.push(await marks(w.autopullUrl, w.p.token, job, t0Wall, answered, served));
 
     v = `h${i}`;
     w.p.pushCommit({ version: v });
