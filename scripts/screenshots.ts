@@ -1,5 +1,6 @@
 // Screenshots of the dashboard for docs/ (npm run screenshots): a demo project served by the
-// real app, a failed and a successful deploy, then the overview and the job page at desktop
+// real app, a failed and two successful deploys and a rollback from the repo page, then the
+// overview, the job page and the repo page at desktop
 // (1280 px) and phone (390 px) width, light scheme. Uses Debian's chromium like the browser tests.
 import { fileURLToPath } from 'node:url';
 import { dashboardServer, launchBrowser, logIn, newPage } from '../test/helpers/dashboard.js';
@@ -25,6 +26,19 @@ async function main(): Promise<void> {
   const job = new URL(desktop.url()).pathname;
   await desktop.locator('#job-state [data-state="succeeded"]').waitFor({ timeout: 30_000 });
   await desktop.screenshot({ path: `${docs}dashboard-job.png`, fullPage: true });
+
+  // A third release, rolled back from the repo page: the page then shows a replaced and a
+  // failed-over release, and the commit rolled back from marked bad.
+  s.p.pushCommit({ 'index.html': 'v3' }, 'new header');
+  await desktop.goto(`${s.url}/repos/site/simulate`);
+  await Promise.all([desktop.waitForURL(/\/jobs\/\d+$/), desktop.getByRole('button', { name: 'Send the simulated push' }).click()]);
+  await desktop.locator('#job-state [data-state="succeeded"]').waitFor({ timeout: 30_000 });
+  await desktop.goto(`${s.url}/repos/site`);
+  await desktop.locator('#roll-back summary').click();
+  await Promise.all([desktop.waitForURL(/\/jobs\/\d+$/), desktop.getByRole('button', { name: 'Yes, roll back site' }).click()]);
+  await desktop.locator('#job-state [data-state="succeeded"]').waitFor({ timeout: 30_000 });
+  await desktop.goto(`${s.url}/repos/site`);
+  await desktop.screenshot({ path: `${docs}dashboard-repo.png`, fullPage: true });
   await desktop.goto(`${s.url}/`);
   await desktop.screenshot({ path: `${docs}dashboard-overview.png`, fullPage: true });
 
@@ -34,7 +48,9 @@ async function main(): Promise<void> {
   await phone.goto(`${s.url}${job}`);
   await phone.locator('#live-status', { hasText: 'ended' }).waitFor();
   await phone.screenshot({ path: `${docs}dashboard-job-phone.png`, fullPage: true });
-  console.log(`wrote docs/dashboard-{overview,job}{,-phone}.png`);
+  await phone.goto(`${s.url}/repos/site`);
+  await phone.screenshot({ path: `${docs}dashboard-repo-phone.png`, fullPage: true });
+  console.log(`wrote docs/dashboard-{overview,job,repo}{,-phone}.png`);
 }
 
 main()

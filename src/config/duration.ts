@@ -29,3 +29,19 @@ export function parseSize(input: string | number): number | null {
   const unit = SIZE_UNITS[(m[2] || 'b').toLowerCase()];
   return unit ? Math.round(Number(m[1]) * unit) : null;
 }
+
+/** A rate as users write it: `10/1m` is 10 in any minute (a burst of 10, then one every 6 s). */
+export interface Rate {
+  count: number;
+  periodMs: number;
+}
+
+/** `N/DURATION` (10/1m, 600/1m, 5/30s), or null when it is not one. */
+export function parseRate(input: string): Rate | null {
+  const m = /^\s*(\d{1,9})\s*\/\s*(\S+)\s*$/.exec(input);
+  if (!m) return null;
+  const count = Number(m[1]);
+  const periodMs = parseDuration(m[2] as string);
+  if (count < 1 || periodMs === null || periodMs < 1) return null;
+  return { count, periodMs };
+}

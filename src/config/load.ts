@@ -11,6 +11,7 @@ import { hideFromChildren } from '../lib/child-env.js';
 import { urlSecrets } from '../lib/redact.js';
 import { readTlsFiles, type TlsFiles } from './tls-files.js';
 import { envWithoutSecrets, isUnsetSecret } from './without-secrets.js';
+import { expandAllowIps } from './ip-presets.js';
 
 export interface LoadOptions {
   /**
@@ -92,6 +93,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
     };
     if (r.deploy) repo.deploy = { ...r.deploy, path: abs(r.deploy.path) };
     if (r.ssh_key) repo.ssh_key = abs(r.ssh_key);
+    if (r.allow_ips) repo.allow_ips = expandAllowIps(r.allow_ips);
     if (r.mirror) {
       repo.mirror = r.mirror.map((m) => ({ ...m, url: isLocalPath(m.url) ? abs(m.url) : m.url, ...(m.ssh_key ? { ssh_key: abs(m.ssh_key) } : {}) }));
     }

@@ -77,7 +77,9 @@ export function keysAt(root: z.ZodType, path: readonly PropertyKey[]): string[] 
   const s = schemaAt(root, path);
   if (!s) return [];
   const d = def(unwrap(s));
-  return d.type === 'object' ? Object.keys(d.shape ?? {}) : [];
+  // A mapping that may also be written as a word (limits.rate: off) is a union holding it.
+  const mapping = d.type === 'union' ? (d.options ?? []).map((o) => def(unwrap(o))).find((o) => o.type === 'object') : d;
+  return mapping?.type === 'object' ? Object.keys(mapping.shape ?? {}) : [];
 }
 
 /** A number's bounds and whether it must be whole. */

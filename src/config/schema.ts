@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, parseSize } from './duration.js';
+import { parseDuration, parseRate, parseSize, type Rate } from './duration.js';
 import { REPO_NAME_RE } from '../lib/ids.js';
 
 /**
@@ -144,7 +144,7 @@ export const repoSchema = z.strictObject({
   secret_file: nonEmpty.optional().meta({ description: 'file holding the secret (instead of secret)' }),
   insecure: z.boolean().default(false).meta({ description: 'accept deliveries without a secret' }),
   providers: listOf(z.enum(PROVIDER_IDS)).optional().meta({ description: 'accept only these senders' }),
-  allow_ips: stringList.optional().meta({ description: 'CIDR allow-list for deliveries' }),
+  allow_ips: stringList.optional().meta({ description: 'allow-list of the addresses deliveries may come from: IP addresses, CIDR blocks, and the presets github, gitlab, bitbucket (the hook ranges each host publishes, as of the date in src/config/ip-presets.json)' }),
   branches: stringList.default(['main']).meta({ description: 'refs that trigger a deploy (globs allowed)' }),
   tags: stringList.default([]).meta({ description: "tags that trigger a deploy (globs allowed: 'v*')" }),
   poll: duration('also check the remote on this interval').optional(),
@@ -189,6 +189,40 @@ export const retentionSchema = z
       .meta({ description: "jobs' log lines (the job rows themselves are kept)" }),
   });
 
+/** A rate limit: `N/DURATION` (a burst of N, refilled evenly over DURATION), or off (`off`, `false`, `0`): null. */
+const rateLimit = (what: string) =>
+  z
+    .union([z.string(), z.number(), z.boolean()])
+    .transform((v, ctx): Rate | null => {
+      if (v === false || v === 0 || v === 'off' || v === '0') return null;
+      const rate = typeof v === 'string' ? parseRate(v) : null;
+      if (rate === null) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a rate (write it like 10/1m: 10 in any minute; or off)` });
+        return z.NEVER;
+      }
+      return rate;
+    })
+    .meta({ description: `${what} (N/DURATION, like 10/1m: a burst of N, then N per DURATION; off for none)` });
+
+const OFF = { failed_auth: null, per_address: null, per_repo: null };
+
+/**
+ * Rate limits of the webhook routes (/hooks, /hooks/REPO), answered 429 with Retry-After
+ * (src/http/hook-guard.ts). Each is off with `off`; `rate: off` turns all three off.
+ */
+export const hookRatesSchema = z
+  .union([
+    z.literal('off'),
+    z.literal(false),
+    z.strictObject({
+      failed_auth: rateLimit('deliveries refused for their credential or address (401, 403, unknown repo or sender) per client address and repo; past it a delivery from the address that fails again is answered 429 (one that passes goes through)').prefault('10/1m'),
+      per_address: rateLimit('deliveries per client address (IPv6: per /64), whatever their outcome').prefault('600/1m'),
+      per_repo: rateLimit('deliveries that queue a job, per repo, from all addresses together').prefault('120/1m'),
+    }),
+  ])
+  .transform((v) => (typeof v === 'object' ? v : OFF));
+export type HookRates = z.output<typeof hookRatesSchema>;
+
 const positiveDuration = (what: string) => duration(what).refine((ms) => ms > 0, 'must be longer than 0');
 
 /**
@@ -204,9 +238,10 @@ export const limitsSchema = z
     max_url_length: z.number().int().min(64).max(1024 * 1024).default(8192).meta({ description: 'longest request URL in bytes (414 above)' }),
     connections_per_address: z.number().int().min(1).max(100_000).default(64).meta({ description: 'open connections one client address may hold (IPv6: one /64); more are closed at once' }),
     max_connections: z.number().int().min(1).max(1_000_000).optional().meta({ description: 'open connections in all; more are refused with 503 (default: min(4096, open-file limit - 320))' }),
+    rate: hookRatesSchema.prefault({}).meta({ description: 'rate limits of /hooks and /hooks/REPO (429 with Retry-After); off for none' }),
   })
   .refine((l) => l.request_timeout <= 0 || l.header_timeout <= l.request_timeout, { message: 'must not be longer than limits.request_timeout', path: ['header_timeout'] })
-  .meta({ description: 'limits on HTTP clients: timeouts, sizes, connections' });
+  .meta({ description: 'limits on HTTP clients: timeouts, sizes, connections, webhook rates' });
 export type Limits = z.output<typeof limitsSchema>;
 
 export const configSchema = z

@@ -166,7 +166,7 @@ test('one value where a list is expected is taken as a list of one; a mapping th
   const bad = validateConfig({ repos: { blog: { ...repo, branches: { main: true }, allow_ips: 'nowhere' } } }, {});
   const problems = bad.ok ? [] : bad.problems;
   assert.ok(problems.includes('repos.blog.branches: must be one value or a list of them (like [a, b]), not a mapping'), problems.join('\n'));
-  assert.ok(problems.includes('repos.blog.allow_ips: "nowhere" is not an IP address or CIDR block'), problems.join('\n'));
+  assert.ok(problems.includes('repos.blog.allow_ips: "nowhere" is not an IP address, a CIDR block or a preset (github, gitlab, bitbucket)'), problems.join('\n'));
 });
 
 test('a YAML error shows its line and a caret under the column, with a hint', () => {

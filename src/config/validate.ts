@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { configSchema, type RawConfig } from './schema.js';
 import { substituteEnv, type EnvUse } from './env.js';
 import { describeIssue, formatPath } from './describe-issue.js';
+import { isPreset, unknownEntry } from './ip-presets.js';
 
 export { formatPath } from './describe-issue.js';
 
@@ -57,7 +58,7 @@ export function validateConfig(input: unknown, env: NodeJS.ProcessEnv): Validate
         problems.push(`${at}.secret_file: give secret or secret_file, not both`);
       }
       for (const [c, where] of listEntries(repo.allow_ips, `${at}.allow_ips`)) {
-        if (!validCidr(c)) problems.push(`${where}: "${c}" is not an IP address or CIDR block`);
+        if (!validCidr(c) && !isPreset(c)) problems.push(`${where}: ${unknownEntry(c)}`);
       }
       if (Array.isArray(repo.mirror)) {
         repo.mirror.forEach((m: unknown, i) => {

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { silentLogger } from '../lib/log.js';
@@ -12,6 +11,7 @@ import { makeProject } from '../../test/helpers/project.js';
 import { deliverPush } from '../../test/helpers/github.js';
 import { waitForLine } from '../../test/helpers/daemon.js';
 import { makeCertificate } from '../../test/helpers/tls.js';
+import { writeFifo } from '../../test/helpers/fifo.js';
 
 function finished(store: Store, id: number): Promise<Job> {
   return new Promise((resolve) => {
@@ -43,7 +43,7 @@ test('a reload leaves a running job on the config it started with; the next job 
   writeFileSync(p.configFile, text.replace('build: []', 'build: ["printf new > built-by"]'));
   assert.equal(server.reload('test'), true);
   assert.deepEqual(server.config.current.repos.get('site' as never)?.deploy?.build, ['printf new > built-by']);
-  await writeFile(fifo, 'go\n');
+  await writeFifo(fifo);
   const one = await finished(server.store, first.job);
   assert.equal(one.state, 'succeeded', one.reason ?? '');
   assert.equal(readFileSync(join(p.deployPath, 'current', 'built-by'), 'utf8'), 'old', 'the running job kept its build steps');

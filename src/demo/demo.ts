@@ -117,10 +117,22 @@ function watchJobs(server: RunningServer, siteUrl: string, out: (line: string) =
   return () => new Promise<Job>((resolve) => waiters.push(resolve));
 }
 
-function printNextSteps(out: (line: string) => void, d: { siteUrl: string; apiUrl: string; token: string; deployPath: string; work: string; configFile: string; jobId: number }): void {
+/** A one-time dashboard login link from the server (POST /api/login-link), or null when it cannot make one. */
+async function loginLink(apiUrl: string, token: string): Promise<string | null> {
+  try {
+    const res = await fetch(`${apiUrl}/api/login-link`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) return null;
+    return ((await res.json()) as { url?: string }).url ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function printNextSteps(out: (line: string) => void, d: { siteUrl: string; apiUrl: string; token: string; link: string | null; deployPath: string; work: string; configFile: string; jobId: number }): void {
   out('');
   out(`The site:        ${d.siteUrl}`);
   out(`autopull:        ${d.apiUrl}  (API token: ${d.token})`);
+  out(`Dashboard:       ${d.link ?? `${d.apiUrl}/`}  (${d.link ? 'a one-time login link, good for 10 minutes; after that ' : ''}log in with the API token)`);
   out(`Releases:        ${join(d.deployPath, 'releases')}  (current -> ${join(d.deployPath, 'current')})`);
   out('Push again:');
   out(`  cd ${d.work}`);
@@ -161,7 +173,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     for (const line of pushed.split('\n').filter((l) => l.includes('autopull'))) out(`   ${line.trim()}`);
     const first = await firstJob;
     if (first.state !== 'succeeded') throw new Error(`the demo deploy ${first.state}: ${first.reason ?? ''}`);
-    printNextSteps(out, { siteUrl: site.url, apiUrl: server.url, token, deployPath, work, configFile, jobId: first.id });
+    printNextSteps(out, { siteUrl: site.url, apiUrl: server.url, token, link: await loginLink(server.url, token), deployPath, work, configFile, jobId: first.id });
     return { dir, apiUrl: server.url, siteUrl: site.url, token, first, close };
   } catch (err) {
     await close();

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { connect } from 'node:net';
 import type { RepoConfig } from '../config/load.js';
 
 /**
@@ -76,4 +77,43 @@ export function healthTarget(ctx: { repo: RepoConfig }): HealthTarget | null {
   if (!d?.health) return null;
   const url = healthUrl(d.health.url, d.port);
   return url ? { url, timeoutMs: d.health.timeout, intervalMs: d.health.interval } : null;
+}
+
+/** How long an app without a health check has to accept connections on its PORT behind the proxy. */
+export const LISTEN_TIMEOUT_MS = 30_000;
+
+/**
+ * Resolves once 127.0.0.1:`port` accepts a TCP connection; throws after `timeoutMs`. Used
+ * behind the proxy when a repo has no health check: routing to an instance that is up but not
+ * yet listening would answer users 502. Connects start 10 ms apart and back off to 250 ms.
+ */
+export async function waitListening(port: number, signal: AbortSignal, timeoutMs = LISTEN_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let gap = FIRST_PROBE_GAP_MS;
+  let problem = 'no attempt yet';
+  for (;;) {
+    signal.throwIfAborted();
+    const err = await connectOnce(port, Math.max(100, Math.min(deadline - Date.now(), 2000)));
+    if (!err) return;
+    problem = err;
+    if (Date.now() + gap > deadline) throw new Error(`nothing listened on PORT ${port} within ${Math.round(timeoutMs / 1000)}s (${problem}); does the app read PORT?`);
+    await delay(gap, undefined, { signal });
+    gap = Math.min(gap * 2, 250);
+  }
+}
+
+/** One TCP connect to 127.0.0.1:port: null when accepted, else what went wrong. */
+function connectOnce(port: number, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.setTimeout(timeoutMs, () => {
+      s.destroy();
+      resolve(`connect timed out after ${timeoutMs} ms`);
+    });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(null);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
 }

@@ -4,8 +4,9 @@ import type { Config, RepoConfig } from '../config/load.js';
 import { ConfigRef } from '../config/config-ref.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import { VERSION } from '../lib/version.js';
 import { ensureRuntime, RuntimeClient } from '../runtime/client.js';
-import type { InstanceInfo, RuntimeEvent, RuntimeStatus } from '../runtime/protocol.js';
+import { PROTOCOL_VERSION, type InstanceInfo, type RuntimeEvent, type RuntimeStatus } from '../runtime/protocol.js';
 import { runtimePaths } from '../runtime/runtime.js';
 import { appLogFile } from './supervisor.js';
 import { layout, readCurrent } from './releases.js';
@@ -28,6 +29,7 @@ export class ProxiedApps {
   private client: RuntimeClient | null = null;
   private connecting: Promise<RuntimeClient> | null = null;
   private readonly exitWaiters = new Set<(e: RuntimeEvent) => void>();
+  private readonly lossWaiters = new Set<() => void>();
   private readonly ref: ConfigRef;
   /** Set by `boot`: how to start `current` again in a new runtime when the old one died. */
   private appEnv: ((repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv) | null = null;
@@ -108,7 +110,9 @@ export class ProxiedApps {
       for (const w of [...this.exitWaiters]) w(e);
     });
     c.on('close', () => {
-      if (this.client === c) this.lostRuntime();
+      if (this.client !== c) return;
+      for (const w of [...this.lossWaiters]) w();
+      this.lostRuntime();
     });
     return c;
   }
@@ -134,6 +138,12 @@ export class ProxiedApps {
   onEvent(fn: (e: RuntimeEvent) => void): () => void {
     this.exitWaiters.add(fn);
     return () => this.exitWaiters.delete(fn);
+  }
+
+  /** Calls `fn` when the connection to the runtime closes (it died or was stopped), until the returned function is called. */
+  onLost(fn: () => void): () => void {
+    this.lossWaiters.add(fn);
+    return () => this.lossWaiters.delete(fn);
   }
 
   /** The instance the repo's proxy routes to, if any. */
@@ -193,6 +203,7 @@ export class ProxiedApps {
    */
   async boot(appEnv: (repo: RepoConfig, release: string, dir: string) => NodeJS.ProcessEnv, only?: readonly string[]): Promise<void> {
     this.appEnv = appEnv;
+    if (only === undefined && this.repos().length > 0) await this.checkVersion();
     for (const repo of this.repos().filter((r) => only === undefined || only.includes(r.name))) {
       const log = this.logger.child({ repo: repo.name });
       try {
@@ -221,6 +232,23 @@ export class ProxiedApps {
       } catch (err) {
         log.error(`${repo.name}: could not start behind the proxy: ${errorMessage(err)}`);
       }
+    }
+  }
+
+  /**
+   * A runtime left running by an older autopull keeps serving (that is the point of it), but
+   * runs the old proxy code: say so, with how to move it to this version.
+   */
+  private async checkVersion(): Promise<void> {
+    try {
+      const st = await (await this.conn()).request('status', {}, STATUS_TIMEOUT_MS);
+      if (st.protocol !== PROTOCOL_VERSION) {
+        this.logger.error(`the runtime (pid ${st.pid}) speaks control protocol ${st.protocol}, this autopull ${PROTOCOL_VERSION}: run \`autopull stop --all\` and start serve again to replace it (its apps restart)`);
+      } else if (st.version !== VERSION) {
+        this.logger.warn(`the runtime (pid ${st.pid}) runs autopull ${st.version}, this serve ${VERSION}: it serves on unchanged; \`autopull stop --all\` and a start of serve move it to ${VERSION} (its apps restart)`);
+      }
+    } catch (err) {
+      this.logger.warn(`could not ask the runtime its version: ${errorMessage(err)}`);
     }
   }
 

@@ -12,6 +12,14 @@ import { metricsRoutes } from './routes/metrics.js';
 import { Metrics } from '../metrics/metrics.js';
 import { applyLimits, serverLimitOptions } from './limits.js';
 import { registerDashboard } from './dashboard/index.js';
+import { HookLimits } from '../webhooks/hook-limits.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The rate limits of the webhook routes (limits.rate), counted in the metrics. */
+    hookLimits: HookLimits;
+  }
+}
 
 
 /**
@@ -84,6 +92,9 @@ export async function buildApp(deps: AppDeps, opts: { https?: { cert: Buffer; ke
 
   app.setNotFoundHandler((req, reply) => sendError(reply, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
 
+  const hookLimits = new HookLimits(deps.config.limits.rate);
+  app.decorate('hookLimits', hookLimits);
+
   await registerDashboard(app, deps);
   await app.register(healthRoutes);
   await app.register(hookRoutes, deps);
@@ -94,6 +105,7 @@ export async function buildApp(deps: AppDeps, opts: { https?: { cert: Buffer; ke
     app.addHook('onClose', async () => own.close());
     metrics = own;
   }
+  metrics.watchHookLimits(hookLimits);
   await app.register(metricsRoutes, metrics);
   return app;
 }

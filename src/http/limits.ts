@@ -1,4 +1,4 @@
-import { isIPv6, type Socket } from 'node:net';
+import { isIP, isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Limits } from '../config/schema.js';
@@ -169,6 +169,23 @@ export function serverLimitOptions(limits: Limits) {
 }
 
 /**
+ * The address in a client address as a trusted proxy may write it: `1.2.3.4`, `1.2.3.4:5678`,
+ * `::1`, `[::1]` or `[::1]:5678` (some proxies append the client's port to X-Forwarded-For).
+ * Anything else is undefined, and the caller falls back to the TCP peer: a proxy that passes
+ * on text that is no address must not give each request a key of its own (no rate limit would
+ * hold) nor one that allow_ips could never match.
+ */
+export function plainAddress(ip: string | undefined): string | undefined {
+  if (ip === undefined || ip === '') return undefined;
+  if (isIP(ip) !== 0) return ip;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(ip);
+  if (v4 && isIPv4(v4[1] as string)) return v4[1];
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::\d{1,5})?$/.exec(ip);
+  if (v6 && isIPv6(v6[1] as string)) return v6[1];
+  return undefined;
+}
+
+/**
  * The rest, on the built app and before it listens: the connection gate (per address and in
  * all, sized from the open-file limit), the header count, and an onRequest hook that records
  * req.clientAddress and answers 414 for a URL over max_url_length.
@@ -187,7 +204,7 @@ export function applyLimits(app: FastifyInstance, limits: Limits, log: Logger): 
   app.decorateRequest('clientAddress', '');
   // A callback hook, not an async one: it runs on every request, and a promise per request costs.
   app.addHook('onRequest', (req, _reply, done) => {
-    req.clientAddress = req.ip ?? connectionAddress(req.raw.socket) ?? UNKNOWN;
+    req.clientAddress = plainAddress(req.ip) ?? connectionAddress(req.raw.socket) ?? UNKNOWN;
     if (req.url.length > limits.max_url_length) return done(new AppError('uri_too_long', `the URL is longer than ${limits.max_url_length} bytes (limits.max_url_length)`));
     done();
   });

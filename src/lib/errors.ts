@@ -98,6 +98,7 @@ export const JOB_FAILURES = {
   restart_failed: 'the restart command failed',
   unhealthy: 'the new release never passed its health check',
   probation_failed: 'the new release failed in probation (crash or failed health check)',
+  runtime_lost: "autopull's runtime (the proxy and the apps behind it) went away while the release was checked: no verdict on the commit",
   no_rollback_target: 'there is no good release to roll back to',
   nothing_to_restart: 'the repo has no supervised app, or no live release whose app could be restarted',
   needs_server: 'the job needs the running server (a supervised app)',

@@ -25,6 +25,7 @@ function setup(t: { after(fn: () => unknown): void }): { dir: string; config: Co
   const config = parseConfigText(
     `data_dir: ./data
 auth_token: metrics-token-0123456789
+limits: { rate: off }
 repos:
   blog: { url: 'https://github.com/acme/blog.git', secret: ${SECRET}, branches: ['*'], deploy: { path: ./srv } }
 `,

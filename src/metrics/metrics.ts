@@ -10,6 +10,7 @@ import { listMirrorStatus } from '../store/mirror-status.js';
 import { codeLabel, kindLabel, outcomeLabel, repoLabel, senderLabel, stepLabel } from './labels.js';
 import { StepTimer, type StepEnd } from './steps.js';
 import { scrapeGauges } from './gauges.js';
+import { AUTH_FAILURES, LIMIT_NAMES, type HookLimits } from '../webhooks/hook-limits.js';
 
 /** Seconds: a step or a job takes from well under a second to the 10 min job timeout. */
 const DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -39,6 +40,7 @@ export class Metrics {
   private readonly steps = new StepTimer();
   private readonly seen = new Set<number>();
   private readonly detach: (() => void)[] = [];
+  private hookLimits: HookLimits | undefined;
 
   private readonly ref: ConfigRef;
   /** Supervisors watched already: a repo removed and added again by reloads is counted once. */
@@ -114,6 +116,39 @@ export class Metrics {
       }
     });
     this.detach.push(off);
+  }
+
+  /**
+   * The webhook routes' failed authentications (by reason) and rate-limited answers (by
+   * limit), read from `limits` at scrape time: the routes only add to plain numbers. The
+   * last limits given win (one HTTP app per server).
+   */
+  watchHookLimits(limits: HookLimits): void {
+    const first = this.hookLimits === undefined;
+    this.hookLimits = limits;
+    if (!first) return;
+    const read = () => this.hookLimits;
+    const registers = [this.registry];
+    new Counter({
+      name: 'autopull_auth_failures_total',
+      help: 'Webhook deliveries refused for their credential or address, or for no configured repo or sender (answered 401, 403, 404 or 400), by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const reason of AUTH_FAILURES) this.inc({ reason }, read()?.authFailures[reason] ?? 0);
+      },
+    });
+    new Counter({
+      name: 'autopull_rate_limited_total',
+      help: 'Webhook deliveries answered 429 (limits.rate), by the limit that refused them',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.reset();
+        for (const limit of LIMIT_NAMES) this.inc({ limit }, read()?.limited[limit] ?? 0);
+      },
+    });
   }
 
   /** Stops listening (the store and the apps outlive a closed app in tests). */

@@ -212,3 +212,19 @@ test('a deploy that a delivery started reports push to live from the delivery\'s
   assert.equal(sent.trigger, 'webhook');
   assert.ok(sent.push_to_live_seconds !== null && sent.push_to_live_seconds >= 120, String(sent.push_to_live_seconds));
 });
+
+test('restart jobs send no notification: neither their failure nor a recovery after it, and they leave the deploy track as it was', async (t) => {
+  const hook = await receiver(t);
+  const s = setup(t, `    notify:\n      - { url: "${hook.url}", on: [all] }`);
+  await s.deploy('ok');
+  assert.deepEqual(hook.requests.map((r) => summary(r).event), ['success']);
+  for (const outcome of ['failed', 'failed', 'succeeded'] as const) {
+    const { id } = s.store.enqueue({ repo: 'site', kind: 'restart', ref: null, hintSha: null, trigger: 'manual' });
+    assert.equal(s.store.claim('site', process.pid)?.id, id);
+    s.store.finishJob(id, outcome, outcome === 'failed' ? 'the app did not come back' : 'restarted', outcome === 'failed' ? 'health_failed' : null);
+    await s.notifier.idle();
+  }
+  assert.equal(hook.requests.length, 1, 'nothing for the restarts');
+  await s.deploy('bad');
+  assert.deepEqual(hook.requests.map((r) => summary(r).event), ['success', 'failure'], 'the deploy track was still ok');
+});

@@ -73,7 +73,9 @@ export class Notifier {
   private jobChanged(id: number): void {
     try {
       const job = this.store.getJob(id);
-      if (!job || !isFinal(job.state) || job.state === 'ignored') return;
+      // A restart of the supervised app (autopull restart) is an operator's act on a release
+      // already live: it is on no track and sends nothing, failed or not.
+      if (!job || !isFinal(job.state) || job.state === 'ignored' || job.kind === 'restart') return;
       const repo = this.config.repos.get(job.repo as never);
       if (!repo) return;
       const changes = this.record(job, repo.deploy !== undefined);

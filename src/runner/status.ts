@@ -1,11 +1,13 @@
 import type { Config } from '../config/load.js';
 import { redactUrl } from '../lib/redact.js';
 import { layout, readCurrent } from '../deploy/releases.js';
-import type { Job, Store } from '../store/store.js';
+import type { Job, JobState, Store } from '../store/store.js';
 import { listMirrorStatus, type MirrorStatus } from '../store/mirror-status.js';
 import type { Apps } from '../deploy/apps.js';
 import type { AppStatus } from '../deploy/app-status.js';
 import { localApps, serverApps } from '../deploy/app-status-read.js';
+
+const LAST_STATES: JobState[] = ['succeeded', 'failed', 'skipped', 'interrupted'];
 
 export interface RepoStatus {
   repo: string;
@@ -33,10 +35,8 @@ export function repoStatus(config: Config, store: Store, only?: string, apps: Ap
   for (const repo of config.repos.values()) {
     if (only !== undefined && repo.name !== only) continue;
     const current = repo.deploy ? readCurrent(layout(repo.deploy.path)) : null;
-    const jobs = store.listJobs({ repo: repo.name, limit: 20 });
-    const find = (pred: (j: Job) => boolean) => jobs.find(pred) ?? null;
     // Asked for by state: a long run of newer finished jobs must not hide a queued one.
-    const active = store.listJobs({ repo: repo.name, states: ['running', 'queued'], limit: 1000 }).sort(byRunOrder);
+    const active = store.activeJobs(repo.name).sort(byRunOrder);
     out.push({
       repo: repo.name,
       url: redactUrl(repo.url),
@@ -45,7 +45,8 @@ export function repoStatus(config: Config, store: Store, only?: string, apps: Ap
       running: active.find((j) => j.state === 'running') ?? null,
       queued: active.find((j) => j.state === 'queued') ?? null,
       active,
-      last: find((j) => j.state !== 'running' && j.state !== 'queued' && j.state !== 'ignored'),
+      // The newest job that ran to an end (an ignored one never ran): one row through jobs_by_repo.
+      last: store.listJobs({ repo: repo.name, states: LAST_STATES, limit: 1 })[0] ?? null,
       mirrors: repo.mirror ? listMirrorStatus(store.db, repo.name) : [],
       app: apps.find((a) => a.repo === repo.name) ?? null,
     });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../lib/errors.js';
 import { lineReader, type OpName, type Ops, type Response, type RuntimeEvent } from './protocol.js';
 import { runtimePaths, socketPathProblem } from './runtime.js';
+import { rotateIfLarge } from '../lib/log-rotate.js';
 
 /** The runtime answered with an error (its code: unknown_instance, listen_failed, ...). */
 export class RuntimeError extends Error {
@@ -93,6 +94,9 @@ export class RuntimeClient extends EventEmitter {
   }
 }
 
+/** runtime.log past this at a runtime's start is moved to runtime.log.1. */
+const RUNTIME_LOG_MAX_BYTES = 10 * 1024 * 1024;
+
 /**
  * Connects to the data_dir's runtime, starting one (detached: it outlives this process) when
  * none answers. Resolves once it listens.
@@ -106,6 +110,8 @@ export async function ensureRuntime(dataDir: string): Promise<RuntimeClient> {
   } catch {
     // none running: start one
   }
+  // Each runtime appends to the same log: keep it from growing without end across many starts.
+  rotateIfLarge(log, RUNTIME_LOG_MAX_BYTES);
   const fd = openSync(log, 'a', 0o600);
   const child = spawn(process.execPath, [...loaderArgs(), entryPath(), dataDir, '--ready-fd', '3'], { detached: true, stdio: ['ignore', fd, fd, 'pipe'] });
   closeSync(fd);

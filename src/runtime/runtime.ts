@@ -164,7 +164,9 @@ export class Runtime {
 
   private async start(spec: InstanceSpec): Promise<InstanceInfo> {
     const port = spec.port ?? (await freePort());
-    const id = `${spec.repo}/${spec.release}/${++this.seq}`;
+    // The pid makes ids unique across runtimes: a serve still holding an id from a runtime that
+    // died must never stop or retire the new runtime's instance of the same release.
+    const id = `${spec.repo}/${spec.release}/${process.pid}.${++this.seq}`;
     const inst = new Instance(id, spec, port);
     inst.on('exit', (e: InstanceExit) => {
       const how = e.signal ? `killed by ${e.signal}` : `exit ${e.code}`;

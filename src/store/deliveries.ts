@@ -68,3 +68,24 @@ export function firstDeliveryAt(db: Db, jobId: number): string | null {
   const row = db.sql(`SELECT MIN(d.received_at) AS at FROM job_deliveries jd JOIN deliveries d ON d.id = jd.delivery WHERE jd.job_id = ?`).get(jobId) as { at: string | null } | undefined;
   return row?.at ?? null;
 }
+
+/**
+ * The push-to-live time of a repo's last deploy that a delivery queued (as the
+ * autopull_push_to_live_seconds metric measures it): from the first delivery of the push
+ * received to the job's end with its release live and healthy. Null when there is none.
+ */
+export function lastPushToLive(db: Db, repo: string): { job: number; seconds: number } | null {
+  const row = db
+    .sql(
+      `SELECT j.id AS job, j.finished_at AS finished_at,
+         (SELECT MIN(d.received_at) FROM job_deliveries jd JOIN deliveries d ON d.id = jd.delivery WHERE jd.job_id = j.id) AS received_at
+       FROM jobs j
+       WHERE j.repo = ? AND j.kind = 'deploy' AND j.state = 'succeeded' AND j.release IS NOT NULL
+         AND EXISTS (SELECT 1 FROM job_deliveries jd WHERE jd.job_id = j.id)
+       ORDER BY j.id DESC LIMIT 1`,
+    )
+    .get(repo) as { job: number; finished_at: string | null; received_at: string | null } | undefined;
+  if (!row || row.finished_at === null || row.received_at === null) return null;
+  const seconds = (Date.parse(row.finished_at) - Date.parse(row.received_at)) / 1000;
+  return Number.isFinite(seconds) && seconds >= 0 ? { job: row.job, seconds } : null;
+}

@@ -125,9 +125,24 @@ export function getJob(db: Db, id: number): Job | null {
 /** Newest first; `deliveries` is left empty (getJob reads them). */
 export function listJobs(db: Db, opts: { repo?: string; limit?: number; states?: JobState[] } = {}): Job[] {
   const states = opts.states ?? null;
+  // `repo = @repo` only when a repo is given: `(@repo IS NULL OR repo = @repo)` keeps SQLite
+  // from using jobs_by_repo, and a repo's page would scan every job in the database.
+  const where = [opts.repo !== undefined ? 'repo = @repo' : null, states ? `state IN (${states.map(() => '?').join(',')})` : null].filter((w) => w !== null);
   const rows = db
-    .sql(`SELECT * FROM jobs WHERE (@repo IS NULL OR repo = @repo) ${states ? `AND state IN (${states.map(() => '?').join(',')})` : ''} ORDER BY id DESC LIMIT @limit`)
-    .all(...(states ?? []), { repo: opts.repo ?? null, limit: opts.limit ?? 50 }) as Row[];
+    .sql(`SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`)
+    .all(...(states ?? []), { ...(opts.repo !== undefined ? { repo: opts.repo } : {}), limit: opts.limit ?? 50 }) as Row[];
+  return rows.map((r) => toJob(r, []));
+}
+
+/**
+ * A repo's running and queued jobs. `state = 'running'` and `state = 'queued'` written out
+ * let SQLite use the partial indexes one_running_job and one_queued_job_per_params: a repo
+ * with thousands of finished jobs costs no more than one with none.
+ */
+export function activeJobs(db: Db, repo: string): Job[] {
+  const rows = db
+    .sql(`SELECT * FROM jobs WHERE repo = @repo AND state = 'running' UNION ALL SELECT * FROM jobs WHERE repo = @repo AND state = 'queued'`)
+    .all({ repo }) as Row[];
   return rows.map((r) => toJob(r, []));
 }
 

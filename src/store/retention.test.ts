@@ -97,7 +97,7 @@ test('prune deletes exactly the deliveries and job logs past their age or count,
 async function server(t: { after(fn: () => unknown): void }, retention: string, before?: (store: Store) => void) {
   const dir = tempDir(t);
   const file = join(dir, 'autopull.yml');
-  writeFileSync(file, `listen: 127.0.0.1:0\ndata_dir: ./data\nretention: ${retention}\nrepos:\n  blog: { url: 'https://github.com/acme/blog.git', secret: retention-secret-1, deploy: { path: ./srv } }\n`);
+  writeFileSync(file, `listen: 127.0.0.1:0\ndata_dir: ./data\nlimits: { rate: off }\nretention: ${retention}\nrepos:\n  blog: { url: 'https://github.com/acme/blog.git', secret: retention-secret-1, deploy: { path: ./srv } }\n`);
   const config = loadConfig(file);
   if (before) {
     const store = new Store(databasePath(config));

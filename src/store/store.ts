@@ -203,6 +203,11 @@ export class Store extends EventEmitter {
     return jobs.listJobs(this.d, opts);
   }
 
+  /** A repo's running and queued jobs (through the partial indexes), in no particular order. */
+  activeJobs(repo: string): Job[] {
+    return jobs.activeJobs(this.d, repo);
+  }
+
   reposWithQueuedJobs(): string[] {
     return jobs.reposWithQueuedJobs(this.d);
   }
@@ -292,5 +297,10 @@ export class Store extends EventEmitter {
   firstDeliveryAt(jobId: number): string | null {
     this.flushDeliveries();
     return deliveries.firstDeliveryAt(this.d, jobId);
+  }
+
+  /** The push-to-live time of the repo's last deploy queued by a delivery (the dashboard shows it), or null. */
+  lastPushToLive(repo: string): { job: number; seconds: number } | null {
+    return deliveries.lastPushToLive(this.d, repo);
   }
 }

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { serve } from '../helpers/cli.js';
 import { backend } from '../helpers/backend.js';
 import { deliverPush } from '../helpers/github.js';
 import { allFinal, waitForJob, waitForJobs, type ApiJob } from '../helpers/api.js';
+import { writeFifo } from '../helpers/fifo.js';
 
 test('kill -9 between the switch and the end of restart: the next start runs the restart again and finishes the release', async (t) => {
   const p = makeProject(t, { restart: 'if [ -f gate ]; then cat "$AUTOPULL_TEST_FIFO" > /dev/null; fi; echo "restarted $(cat v)" >> ../../restarts.log' });
@@ -28,7 +29,7 @@ test('kill -9 between the switch and the end of restart: the next start runs the
 
   const second = await serve(p.configFile, t, env);
   await second.waitFor(/"msg":"restart: /);
-  writeFileSync(fifo, 'go\n');
+  await writeFifo(fifo);
   const jobs = await waitForJobs(second.url, p.token, allFinal);
   assert.equal(jobs.find((j) => j.id === killed)?.state, 'interrupted');
   const retry = jobs.find((j) => j.retry_of === killed) as ApiJob;

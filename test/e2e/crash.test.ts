@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeProject } from '../helpers/project.js';
 import { serve } from '../helpers/cli.js';
 import { deliverPush } from '../helpers/github.js';
 import { allFinal, api, waitForJob, waitForJobs, waitForLog, type ApiJob } from '../helpers/api.js';
+import { writeFifo } from '../helpers/fifo.js';
 
 test('kill -9 of the server while a build runs, then a restart: the work finishes and current is on a complete release', async (t) => {
   // Commits with a `gate` file block their build on a FIFO until the test writes to it.
@@ -35,7 +36,7 @@ test('kill -9 of the server while a build runs, then a restart: the work finishe
 
   const second = await serve(p.configFile, t, env);
   await second.waitFor(/"msg":"build: if/);
-  writeFileSync(fifo, 'go\n');
+  await writeFifo(fifo);
   const jobs = await waitForJobs(second.url, p.token, allFinal);
   const old = jobs.find((j) => j.id === killedJob) as ApiJob;
   assert.equal(old.state, 'interrupted');

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeProject, type Project } from '../helpers/project.js';
 import { deliverPush } from '../helpers/github.js';
 import { waitForJobs } from '../helpers/api.js';
 import { alive, startDaemon, waitForLine } from '../helpers/daemon.js';
 import { Store } from '../../src/store/store.js';
+import { writeFifo } from '../helpers/fifo.js';
 
 /**
  * A project whose build blocks until the test writes a line into a FIFO (an event, not a
@@ -48,7 +48,7 @@ test('stop while a job runs: no new job starts, the running one finishes within 
   // The server still takes deliveries while the job drains; their jobs wait for the next start.
   const later = await deliverPush(d.url, p, p.pushCommit({ v: '2' }));
   assert.equal(later.status, 202);
-  await writeFile(p.fifo, 'go\n');
+  await writeFifo(p.fifo);
   const stopped = await stopping;
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(!alive(d.pid));

@@ -42,6 +42,12 @@ test('autopull demo: the printed push-again commands deploy version 2; Ctrl-C st
   const cd = (await waitFor(/^ {2}cd (\S+)$/m))[1] as string;
   const cmd = (await waitFor(/^ {2}(echo 2 > version\.txt .*)$/m))[1] as string;
   const site = (await waitFor(/^The site: +(\S+)$/m))[1] as string;
+  // The dashboard link logs in once, then is useless.
+  const link = (await waitFor(/^Dashboard: +(http\S+\/login\?once=\S+) +\(a one-time login link/m))[1] as string;
+  const login = await fetch(link, { redirect: 'manual' });
+  assert.equal(login.status, 303);
+  assert.match(login.headers.getSetCookie().join('\n'), /^autopull_session=[^;]+;/m);
+  assert.equal((await fetch(link, { redirect: 'manual' })).status, 401, 'a second use is refused');
   const push = spawn('sh', ['-c', cmd], { cwd: cd, stdio: 'ignore' });
   await new Promise((r) => push.on('exit', r));
   await waitFor(/live: version 2/);

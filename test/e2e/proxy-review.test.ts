@@ -7,7 +7,7 @@ import { serve } from '../helpers/cli.js';
 import { deployFiles as deploy, proxiedProject } from '../helpers/runtime.js';
 import { deliverPush } from '../helpers/github.js';
 import { RuntimeClient } from '../../src/runtime/client.js';
-import { waitForJob, waitForJobs, waitForLog } from '../helpers/api.js';
+import { api, waitForJob, waitForJobs, waitForLog } from '../helpers/api.js';
 import { APP_START, freePort, get, servesVersion } from '../helpers/app.js';
 import { runtimePaths } from '../../src/runtime/runtime.js';
 
@@ -88,6 +88,9 @@ test('behind the proxy: the runtime killed in probation: the job reverts, and no
   process.kill(pid, 'SIGKILL');
   const job = await waitForJob(s.url, p.token, second);
   assert.equal(job.state, 'failed', job.reason ?? '');
+  assert.equal(job.failure, 'runtime_lost', job.reason ?? '');
+  const { bad } = await api<{ bad: unknown[] }>(s.url, p.token, `/api/repos/site/releases`);
+  assert.deepEqual(bad, [], 'a commit is not marked bad because the runtime died under it');
   const c = await RuntimeClient.connect(runtimePaths(p.dataDir).socket);
   t.after(() => c.close());
   const status = await c.request('status', {});

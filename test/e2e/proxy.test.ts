@@ -7,6 +7,7 @@ import { deployFiles as deploy, proxiedProject } from '../helpers/runtime.js';
 import { get, servesVersion } from '../helpers/app.js';
 import { steadyLoad } from '../helpers/load.js';
 import { runtimePaths } from '../../src/runtime/runtime.js';
+import { RuntimeClient } from '../../src/runtime/client.js';
 import { groupHasLive } from '../../src/lib/process-group.js';
 
 const proxied = (t: { after(fn: () => unknown): void }) => proxiedProject(t, { probation: '300ms', drain: '5s', healthTimeout: '10s' });
@@ -32,6 +33,22 @@ test('behind the proxy: deploys under steady load fail no request, and an unheal
   assert.deepEqual(seen.failures.slice(0, 5), [], `${seen.failures.length} of ${seen.requests} requests failed`);
   assert.equal(seen.versions.get('version 3') ?? 0, 0, 'the unhealthy release answered user requests');
   assert.ok((seen.versions.get('version 2') ?? 0) > 0, 'the load saw release 2 serve');
+});
+
+test('behind the proxy with no health check: a release that listens late gets traffic only once it accepts connections', async (t) => {
+  const { p, proxyPort } = await proxiedProject(t, { probation: '0s', drain: '5s', healthTimeout: null });
+  const s = await serve(p.configFile, t);
+  assert.equal((await deploy(s, p, { version: '1' })).state, 'succeeded');
+  await servesVersion(proxyPort, /^version 1 /);
+
+  const load = steadyLoad(`http://127.0.0.1:${proxyPort}/`);
+  // Up at once, listening only 800 ms later: well past min_uptime (200 ms).
+  const next = await deploy(s, p, { version: '2', 'boot-delay': '800' });
+  assert.equal(next.state, 'succeeded', next.reason ?? '');
+  await servesVersion(proxyPort, /^version 2 /);
+  const seen = await load.stop();
+  assert.deepEqual(seen.failures.slice(0, 5), [], `${seen.failures.length} of ${seen.requests} requests failed`);
+  assert.match(s.output(), /accepts connections on PORT \d+/);
 });
 
 test('behind the proxy: a request in flight across a switch completes on the old release', async (t) => {
@@ -86,10 +103,22 @@ test('behind the proxy: when the runtime dies, serve starts a new one and the cu
   const { pid } = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
   const apps = JSON.parse(readFileSync(runtimePaths(join(p.dir, 'data')).processes, 'utf8')) as { pid: number }[];
   assert.equal(apps.length, 1);
+  const idsIn = async () => {
+    const c = await RuntimeClient.connect(runtimePaths(join(p.dir, 'data')).socket);
+    try {
+      return (await c.request('status', {})).instances.map((i) => i.id);
+    } finally {
+      c.close();
+    }
+  };
+  const before = await idsIn();
   process.kill(pid, 'SIGKILL');
   await s.waitFor(/the runtime is gone/);
   await servesVersion(proxyPort, /^version 1 /);
   const again = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number };
   assert.notEqual(again.pid, pid);
+  const after = await idsIn();
+  assert.equal(after.length, 1);
+  assert.deepEqual(after.filter((id) => before.includes(id)), [], 'the new runtime reused an instance id serve may still hold');
   assert.equal(groupHasLive(apps[0]!.pid), false, 'the dead runtime\'s app was stopped by the new one');
 });

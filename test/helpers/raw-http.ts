@@ -21,8 +21,11 @@ export interface Listening {
   logs: Record<string, unknown>[];
 }
 
-/** buildApp + listen on 127.0.0.1:0 with repo `blog` (GitHub secret HOOK_SECRET) and `extra` YAML appended. */
-export async function listenApp(t: { after(fn: () => unknown): void }, extra = ''): Promise<Listening> {
+/**
+ * buildApp + listen on 127.0.0.1:0 with repo `blog` (GitHub secret HOOK_SECRET) and `extra` YAML appended.
+ * `host` ::ffff:127.0.0.1 listens on loopback only, as a dual-stack listener sees IPv4 peers (::ffff:127.0.0.x).
+ */
+export async function listenApp(t: { after(fn: () => unknown): void }, extra = '', opts: { host?: '127.0.0.1' | '::ffff:127.0.0.1' } = {}): Promise<Listening> {
   const dir = tempDir(t);
   const config = parseConfigText(
     `data_dir: ./data
@@ -42,7 +45,7 @@ ${extra}`,
   });
   const kicked: string[] = [];
   const app = await buildApp({ config, store, logger: pino({ level: 'info' }, sink), kick: (r) => kicked.push(r), apiTokens: [] });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: opts.host ?? '127.0.0.1', port: 0 });
   t.after(async () => {
     // Stalled test connections must not hold the close up (nor a failing test).
     app.server.closeAllConnections();

@@ -27,12 +27,12 @@ export async function stopRuntime(dataDir: string): Promise<void> {
 
 /**
  * A project whose app (the fixture) runs behind autopull's proxy on `proxyPort`, with these
- * deploy settings. The runtime is stopped when the test ends, before the project's folder
+ * deploy settings (`healthTimeout: null`: no health check). The runtime is stopped when the test ends, before the project's folder
  * goes (after hooks run in the order they were registered).
  */
 export async function proxiedProject(
   t: { after(fn: () => unknown): void },
-  o: { probation: string; drain: string; healthTimeout: string; extra?: string },
+  o: { probation: string; drain: string; healthTimeout: string | null; extra?: string },
 ): Promise<{ p: Project; proxyPort: number }> {
   const proxyPort = await freePort();
   let dataDir: string | null = null;
@@ -40,7 +40,9 @@ export async function proxiedProject(
   const p = makeProject(t, {
     deployYaml:
       `      start: ${JSON.stringify(APP_START)}\n      proxy: 127.0.0.1:${proxyPort}\n      min_uptime: 200ms\n      stop_timeout: 2s\n` +
-      `      drain_timeout: ${o.drain}\n      probation: ${o.probation}\n      health: { url: /healthz, timeout: ${o.healthTimeout}, interval: 20ms }\n${o.extra ?? ''}`,
+      `      drain_timeout: ${o.drain}\n      probation: ${o.probation}\n` +
+      (o.healthTimeout === null ? '' : `      health: { url: /healthz, timeout: ${o.healthTimeout}, interval: 20ms }\n`) +
+      (o.extra ?? ''),
   });
   dataDir = join(p.dir, 'data');
   return { p, proxyPort };

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorMessage } from '../../lib/errors.js';
+import { errorMessage, JobFailure } from '../../lib/errors.js';
 import { formatMs } from '../../lib/exec.js';
 import type { InstanceInfo, RuntimeEvent } from '../../runtime/protocol.js';
 import type { JobContext } from '../context.js';
-import { healthUrl, waitHealthy, watchHealthy, type HealthTarget } from '../health.js';
+import { healthUrl, waitHealthy, waitListening, watchHealthy, type HealthTarget } from '../health.js';
 import type { ProxiedApps } from '../proxied-apps.js';
 import type { Layout } from '../releases.js';
 import { commandEnv, step } from '../steps.js';
@@ -40,7 +40,8 @@ export function proxiedGate(ctx: JobContext, l: Layout, g: GoLive, apps: Proxied
 
   const settle = (port: number) => (s: AbortSignal) => {
     const h = health(port);
-    return h ? waitHealthy(h, s) : delay(deploy.min_uptime, undefined, { signal: s });
+    // With no health check: up for min_uptime and accepting connections on its PORT.
+    return h ? waitHealthy(h, s) : Promise.all([delay(deploy.min_uptime, undefined, { signal: s }), waitListening(port, s)]).then(() => undefined);
   };
 
   return {
@@ -52,7 +53,7 @@ export function proxiedGate(ctx: JobContext, l: Layout, g: GoLive, apps: Proxied
     async verify() {
       const f = fresh!;
       const h = health(f.port);
-      await step(ctx, h ? `wait healthy: GET ${h.url} (no user traffic yet)` : `wait: the app stays up for ${formatMs(deploy.min_uptime)}`, () =>
+      await step(ctx, h ? `wait healthy: GET ${h.url} (no user traffic yet)` : `wait: the app stays up for ${formatMs(deploy.min_uptime)} and accepts connections on PORT ${f.port}`, () =>
         whileUp(apps, f.id, ctx.signal, 'before it was healthy', settle(f.port)),
       ).catch(fail('unhealthy'));
     },
@@ -133,21 +134,28 @@ async function swapBack({ ctx, l, g, apps, old, fresh, start, settle }: Revert):
   }
 }
 
-/** Waits for `fn` while instance `id` runs; its exit fails the wait. */
+/**
+ * Waits for `fn` while instance `id` runs; its exit fails the wait. So does the loss of the
+ * runtime, as `runtime_lost`: the app went down with it, which says nothing about the commit,
+ * so it must not be marked bad.
+ */
 async function whileUp<T>(apps: ProxiedApps, id: string, signal: AbortSignal, when: string, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
-  let off = () => {};
+  const offs: (() => void)[] = [];
   const exited = new Promise<never>((_, reject) => {
-    off = apps.onEvent((e: RuntimeEvent) => {
-      if (e.event !== 'exit' || e.id !== id) return;
-      reject(new Error(`the app exited ${when}: ${e.signal ? `killed by ${e.signal}` : `exit ${e.code}`} after ${formatMs(e.uptimeMs)}`));
-    });
+    offs.push(
+      apps.onEvent((e: RuntimeEvent) => {
+        if (e.event !== 'exit' || e.id !== id) return;
+        reject(new Error(`the app exited ${when}: ${e.signal ? `killed by ${e.signal}` : `exit ${e.code}`} after ${formatMs(e.uptimeMs)}`));
+      }),
+      apps.onLost(() => reject(new JobFailure('runtime_lost', `the runtime went away ${when}; the release is not judged (a new runtime is started)`))),
+    );
   });
   exited.catch(() => undefined);
   try {
     return await Promise.race([fn(AbortSignal.any([signal, ac.signal])), exited]);
   } finally {
-    off();
+    for (const off of offs) off();
     ac.abort();
   }
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { servedApp, TOKEN, type ServedApp } from '../../../test/helpers/served-app.js';
 import { githubDelivery, githubPush } from '../../../test/helpers/github.js';
+import { cookieValue, form, login, pageCsrf, setCookies } from '../../../test/helpers/dashboard-http.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -18,38 +19,6 @@ const SECRET = 'dash-secret-0123';
 const YAML = `repos:
   site: { url: 'https://github.com/acme/site.git', secret: ${SECRET}, deploy: { path: ./srv } }
 `;
-
-function form(fields: Record<string, string>): RequestInit {
-  return { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() };
-}
-
-function setCookies(res: Response): string[] {
-  return res.headers.getSetCookie();
-}
-
-function cookieValue(res: Response, name: string): string | undefined {
-  for (const c of setCookies(res)) {
-    const m = new RegExp(`^${name}=([^;]*)`).exec(c);
-    if (m) return m[1];
-  }
-  return undefined;
-}
-
-/** GET /login for its CSRF cookie and field, then POST the token; returns the answer and the cookie header to send. */
-async function login(s: ServedApp, token: string, headers: Record<string, string> = {}): Promise<{ res: Response; cookie: string }> {
-  const page = await fetch(`${s.url}/login`, { headers });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
-  const loginCookie = `autopull_login=${cookieValue(page, 'autopull_login')}`;
-  const init = form({ _csrf: csrf, token, next: '/' });
-  const res = await fetch(`${s.url}/login`, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers, cookie: loginCookie } });
-  const session = cookieValue(res, 'autopull_session');
-  return { res, cookie: session ? `autopull_session=${session}` : '' };
-}
-
-async function pageCsrf(s: ServedApp, cookie: string, path = '/'): Promise<string> {
-  const html = await (await fetch(`${s.url}${path}`, { headers: { cookie } })).text();
-  return /<meta name="csrf-token" content="([^"]+)">/.exec(html)?.[1] ?? '';
-}
 
 test('pages send a visitor without a session to the login form, which has a strict CSP and no inline script', async (t) => {
   const s = await servedApp(t, YAML);
@@ -87,7 +56,7 @@ test('login: a wrong token is refused (401, no session); the right one gets an H
   assert.doesNotMatch(line, /Secure/i, 'plain http: not Secure');
   const overview = await fetch(`${s.url}/`, { headers: { cookie: ok.cookie } });
   assert.equal(overview.status, 200);
-  assert.match(await overview.text(), /<h2>site<\/h2>/);
+  assert.match(await overview.text(), /<h2><a href="\/repos\/site">site<\/a><\/h2>/);
 });
 
 test('the session cookie is Secure when the request came over https (through a trusted proxy)', async (t) => {
@@ -191,7 +160,7 @@ test('after a reload the pages and the login take the new config: a new repo, a 
   const newToken = 'a-new-token-after-the-reload';
   current = configOf(newToken, `  site: { url: 'https://github.com/acme/site.git', secret: ${SECRET}, deploy: { path: ./srv } }\n  blog: { url: 'https://github.com/acme/blog.git', secret: ${SECRET}, deploy: { path: ./srv2 } }\n`);
   const again = (await login(s, newToken)).cookie;
-  assert.match(await (await fetch(`${s.url}/`, { headers: { cookie: again } })).text(), /<h2>blog<\/h2>/);
+  assert.match(await (await fetch(`${s.url}/`, { headers: { cookie: again } })).text(), /<h2><a href="\/repos\/blog">blog<\/a><\/h2>/);
   assert.equal((await fetch(`${s.url}/repos/blog/simulate`, { headers: { cookie: again } })).status, 200);
   assert.equal((await login(s, TOKEN)).res.status, 401, 'the old token no longer logs in');
   assert.equal((await fetch(`${s.url}/`, { headers: { cookie }, redirect: 'manual' })).status, 303, 'and its sessions ended');

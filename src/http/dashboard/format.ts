@@ -31,6 +31,12 @@ export function between(from: string | null, to: string | null): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** A number of seconds as "2.4 s", "45 s" or "1 min 3 s". */
+export function seconds(s: number): string {
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
 const STATE_CLASS: Record<string, string> = {
   succeeded: 'ok',
   ok: 'ok',

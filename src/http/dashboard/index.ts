@@ -1,3 +1,4 @@
+import compress from '@fastify/compress';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { acceptedTokens, type AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
@@ -6,8 +7,11 @@ import { errorPage } from './layout.js';
 import { loginRoutes } from './login-routes.js';
 import type { DashboardOptions } from './options.js';
 import { pageRoutes } from './page-routes.js';
+import { repoRoutes } from './repo-routes.js';
+import { redeliverRoute } from './redeliver-route.js';
 import { installSessions } from './session-auth.js';
 import { LoginLimiter, Sessions } from './sessions.js';
+import { LOGIN_LINK_DEFAULTS, LoginLinks } from './login-links.js';
 import { sendPage } from './send.js';
 
 /**
@@ -37,6 +41,9 @@ function htmlErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply)
 async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
   app.addHook('onSend', securityHeaders);
   app.setErrorHandler(htmlErrors);
+  // Pages and assets only (this plugin's scope): an overview of 50 repos is ~51 KiB as HTML and
+  // ~4 KiB compressed. The hooks, the API and the event streams are outside this scope.
+  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip'] });
 
   app.get<{ Params: { hash: string; name: string } }>('/assets/:hash/:name', async (req, reply) => {
     const a = assets().get(req.params.name);
@@ -56,6 +63,8 @@ async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promi
       throw new AppError('unauthorized', 'log in first (your session may have ended)');
     });
     await pages.register(pageRoutes, o);
+    await pages.register(repoRoutes, o);
+    await pages.register(redeliverRoute, o);
   });
 }
 
@@ -64,6 +73,15 @@ async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions): Promi
  * session too), then the login, the pages and their assets. Call before the other routes.
  */
 export async function registerDashboard(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const links = new LoginLinks(LOGIN_LINK_DEFAULTS, () => (deps.now?.() ?? new Date()).getTime());
   const sessions = installSessions(app, () => acceptedTokens(deps), new Sessions());
-  await app.register(dashboardRoutes, { deps, sessions, limiter: new LoginLimiter() });
+  app.decorate('loginLinks', links);
+  await app.register(dashboardRoutes, { deps, sessions, limiter: new LoginLimiter(), links });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The one-time login links (POST /api/login-link makes them, GET /login?once= takes them). */
+    loginLinks: LoginLinks;
+  }
 }

@@ -9,13 +9,17 @@ import { loginPage } from './pages/login.js';
 import { cookies, requireCsrf, SESSION_COOKIE, setCookie } from './session-auth.js';
 import { sendPage } from './send.js';
 import { formBody } from './form.js';
+import { tokenHash } from './sessions.js';
 
 /** The login form's CSRF token, before there is a session to keep it in: a cookie, echoed by the form. */
 const LOGIN_COOKIE = 'autopull_login';
 
-/** Where to go after the login: a path on this site only (`/x`, never `//host` or `/\host`). */
+/** Printable ASCII but the space: a browser drops tabs and newlines from a URL ("/<TAB>/host" is "//host"), and Node refuses control characters in a header. */
+const PLAIN_PATH = /^\/(?![/\\])[\x21-\x7e]*$/;
+
+/** Where to go after the login: a path on this site only (`/x`, never `//host`, `/\host`, nor either with a tab or newline between). */
 export function safeNext(next: string | undefined | null): string {
-  if (!next || next.length > 2000 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (!next || next.length > 2000 || !PLAIN_PATH.test(next)) return '/';
   return next;
 }
 
@@ -26,13 +30,39 @@ function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, nex
 }
 
 /**
+ * `GET /login?once=CODE`: a one-time login link (LoginLinks) exchanged for a session cookie;
+ * a used, expired or made-up code is refused (401, the login form says why) and counts as a
+ * failed login for the address, like a wrong token.
+ */
+function onceLogin(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions, code: string, next: string): FastifyReply {
+  const key = addressKey(req.clientAddress);
+  const wait = o.limiter.retryAfter(key);
+  if (wait > 0) {
+    void reply.header('retry-after', String(wait));
+    throw new AppError('rate_limited', `too many failed logins from your address; try again in ${Math.ceil(wait / 60)} min`);
+  }
+  const hash = o.links.take(code);
+  if (hash === null || !acceptedTokens(o.deps).some((t) => tokenHash(t) === hash)) {
+    o.limiter.failed(key);
+    req.log.warn({ address: req.clientAddress }, 'dashboard one-time login refused: unknown, used or expired link');
+    return showLogin(req, reply, 401, next, 'That login link was used already or has expired; log in with the token.');
+  }
+  o.limiter.succeeded(key);
+  const session = o.sessions.createFor(hash);
+  setCookie(req, reply, SESSION_COOKIE, session.id, o.sessions.cookieMaxAge);
+  req.log.info({ address: req.clientAddress }, 'dashboard login with a one-time link');
+  return reply.redirect(next, 303);
+}
+
+/**
  * GET/POST /login and POST /logout. The token is any the API takes (auth_token, or the token
  * file in data_dir). Failed logins are limited per client address (IPv6: per /64): past the
  * limit the answer is 429 with Retry-After, even for the right token, until the window ends.
  */
 export async function loginRoutes(app: FastifyInstance, o: DashboardOptions): Promise<void> {
 
-  app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => {
+  app.get<{ Querystring: { next?: string; once?: string } }>('/login', async (req, reply) => {
+    if (typeof req.query.once === 'string') return onceLogin(req, reply, o, req.query.once, safeNext(req.query.next));
     if (req.session) return reply.redirect(safeNext(req.query.next), 303);
     return showLogin(req, reply, 200, safeNext(req.query.next));
   });

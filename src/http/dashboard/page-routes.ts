@@ -23,6 +23,7 @@ export async function pageRoutes(app: FastifyInstance, { deps }: DashboardOption
       status,
       liveSince: status.current ? (deps.store.getRelease(status.repo, status.current.release)?.created_at ?? null) : null,
       app: status.app?.state ?? null,
+      pushToLive: status.deploy_path ? deps.store.lastPushToLive(status.repo) : null,
     }));
     return sendPage(reply, overviewPage(session(req.session), repos, deps.store.listJobs({ limit: 15 }), now()));
   });

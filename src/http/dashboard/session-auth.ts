@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseCookie, stringifySetCookie } from 'cookie';
+// cookie 1.x: 2.x declares node >= 22, and autopull runs on Node 20 too.
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import { AppError } from '../../lib/errors.js';
-import { safeEqual } from '../../webhooks/signature.js';
-import { Sessions, tokenHash, type Session } from './sessions.js';
+import { csrfMatches, Sessions, tokenHash, type Session } from './sessions.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,7 +32,7 @@ export function cookies(req: FastifyRequest): Record<string, string | undefined>
  * `maxAge` 0 deletes it.
  */
 export function setCookie(req: FastifyRequest, reply: FastifyReply, name: string, value: string, maxAge: number): void {
-  const line = stringifySetCookie({ name, value, httpOnly: true, sameSite: 'strict', path: '/', secure: req.protocol === 'https', maxAge });
+  const line = serializeCookie(name, value, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.protocol === 'https', maxAge });
   const prev = reply.getHeader('set-cookie');
   const list = prev === undefined ? [] : Array.isArray(prev) ? prev : [String(prev)];
   void reply.header('set-cookie', [...list, line]);
@@ -70,5 +70,5 @@ export function requireCsrf(req: FastifyRequest, formToken?: string): void {
   if (SAFE_METHODS.has(req.method) || !req.session) return;
   const given = (req.headers[CSRF_HEADER] as string | undefined) ?? formToken ?? '';
   if (given === '') throw new AppError('forbidden', 'missing CSRF token: reload the page and try again');
-  if (!safeEqual(given, req.session.csrf)) throw new AppError('forbidden', 'wrong CSRF token: reload the page and try again');
+  if (!csrfMatches(given, req.session.csrfSecret)) throw new AppError('forbidden', 'wrong CSRF token: reload the page and try again');
 }

@@ -1,9 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Session {
   id: string;
-  /** Sent back with every form (`_csrf`) and every browser API call that changes something (X-CSRF-Token). */
-  csrf: string;
+  /**
+   * Sent back with every form (`_csrf`) and every browser API call that changes something
+   * (X-CSRF-Token): the session's CSRF secret masked anew at each read (maskCsrf), so no
+   * two pages, nor two places of one page, carry the same string.
+   */
+  readonly csrf: string;
+  /** The secret every masked token stands for (csrfMatches). */
+  readonly csrfSecret: Buffer;
   createdAt: number;
   usedAt: number;
   /** sha256 of the token the login used: when the config stops taking that token, the session ends. */
@@ -28,6 +34,30 @@ export const SESSION_DEFAULTS: SessionOptions = { idleMs: 2 * 3600_000, maxAgeMs
 const randomToken = () => randomBytes(32).toString('base64url');
 
 /**
+ * A CSRF secret written into a page as pad + (pad XOR secret) with a fresh random pad: pages
+ * are compressed and may show what others wrote (a delivery's message), and a string that
+ * stayed the same beside it could be guessed a character at a time from the compressed
+ * sizes (BREACH). Every masked form of the secret is accepted (csrfMatches).
+ */
+export function maskCsrf(secret: Buffer): string {
+  const pad = randomBytes(secret.length);
+  const out = Buffer.alloc(secret.length * 2);
+  pad.copy(out);
+  for (let i = 0; i < secret.length; i++) out[secret.length + i] = (pad[i] as number) ^ (secret[i] as number);
+  return out.toString('base64url');
+}
+
+/** Whether `given` is a masked form of `secret` (maskCsrf), in constant time for a well-formed one. */
+export function csrfMatches(given: string, secret: Buffer): boolean {
+  if (given.length !== Math.ceil((secret.length * 2 * 4) / 3) || !/^[A-Za-z0-9_-]+$/.test(given)) return false;
+  const raw = Buffer.from(given, 'base64url');
+  if (raw.length !== secret.length * 2) return false;
+  const plain = Buffer.alloc(secret.length);
+  for (let i = 0; i < secret.length; i++) plain[i] = (raw[i] as number) ^ (raw[secret.length + i] as number);
+  return timingSafeEqual(plain, secret);
+}
+
+/**
  * Dashboard sessions, in this process's memory only: a restart of the server logs everyone
  * out, and nothing about a session is on disk. The cookie holds the random id, nothing else.
  */
@@ -40,13 +70,28 @@ export class Sessions {
   ) {}
 
   create(token: string): Session {
+    return this.createFor(tokenHash(token));
+  }
+
+  /** A session for the holder of the token with this hash (a one-time login link's). */
+  createFor(hash: string): Session {
     const t = this.now();
     if (this.map.size >= this.o.max) {
       // Map order is insertion order, and get() re-inserts: the first is the least recently used.
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
-    const s: Session = { id: randomToken(), csrf: randomToken(), createdAt: t, usedAt: t, tokenHash: tokenHash(token) };
+    const csrfSecret = randomBytes(32);
+    const s: Session = {
+      id: randomToken(),
+      get csrf() {
+        return maskCsrf(csrfSecret);
+      },
+      csrfSecret,
+      createdAt: t,
+      usedAt: t,
+      tokenHash: hash,
+    };
     this.map.set(s.id, s);
     return s;
   }

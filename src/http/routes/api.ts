@@ -10,6 +10,7 @@ import { releaseApiRoutes } from './api-releases.js';
 import { appApiRoutes } from './api-apps.js';
 import { eventApiRoutes } from './api-events.js';
 import { simulateApiRoutes } from './api-simulate.js';
+import { loginLinkApiRoutes } from './api-login-link.js';
 
 /**
  * JSON API for the CLI and the dashboard; every route wants `Authorization: Bearer TOKEN`,
@@ -17,7 +18,7 @@ import { simulateApiRoutes } from './api-simulate.js';
  * Each area is a plugin in its own file (routes/api-<area>.ts), registered below as a child of
  * this one, so the bearer check added here runs before every one of its routes.
  */
-const API_AREAS = [repoApiRoutes, jobApiRoutes, deliveryApiRoutes, releaseApiRoutes, appApiRoutes, eventApiRoutes, simulateApiRoutes];
+const API_AREAS = [repoApiRoutes, jobApiRoutes, deliveryApiRoutes, releaseApiRoutes, appApiRoutes, eventApiRoutes, simulateApiRoutes, loginLinkApiRoutes];
 
 export async function apiRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.addHook('onRequest', async (req) => {

@@ -8,6 +8,7 @@ import { capRejected, ledgerRecord } from '../cap-rejected.js';
 import { SIMULATED_HEADER } from '../../webhooks/simulate.js';
 import type { DeliveryRecord } from '../../store/store.js';
 import { errorMessage } from '../../lib/errors.js';
+import { HookGuard } from '../hook-guard.js';
 
 /** Headers never stored in the ledger as sent: credentials and MACs (a MAC invites offline guessing of a weak secret). */
 const REDACT = new Set([
@@ -61,7 +62,7 @@ export function recordRejectedDelivery(deps: AppDeps, req: FastifyRequest, statu
         headers: storedHeaders(req.headers),
         body: Buffer.alloc(0),
         body_truncated: true,
-      }, false), // the body was over body_limit: none is kept
+      }, false), // no body is kept: it was over body_limit, or never read (rate limits)
       [],
     );
   } catch (err) {
@@ -131,7 +132,8 @@ export function recordDecision(deps: AppDeps, log: FastifyRequest['log'], decisi
  * its answer, with the others of the same turn in one transaction (Store.recordDeliveryLater):
  * a flood of refusals costs one commit per turn, not one per delivery.
  */
-function answer(deps: AppDeps, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest, lost: (err: unknown, count: number) => void): FastifyReply {
+function answer(deps: AppDeps, guard: HookGuard, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest, lost: (err: unknown, count: number) => void): FastifyReply {
+  if (guard.judge(req, reply, decision)) return reply;
   const opts = { repoParam: (req.params as { repo?: string }).repo };
   if (decision.enqueue.length > 0 || decision.ignoredJobs.length > 0) {
     const out = recordDecision(deps, req.log, decision, raw, storedHeaders(req.headers), opts);
@@ -146,14 +148,18 @@ export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   const lost = (err: unknown, count: number) => deps.logger.error({ err }, `could not write ${count} answered deliveries to the ledger: ${errorMessage(err)}`);
   const receiveDeps = () => ({ config: deps.config, now: deps.now?.() ?? new Date(), isDuplicate: deps.store.isDuplicate.bind(deps.store) });
 
-  app.post<{ Params: { repo: string } }>('/hooks/:repo', async (req, reply) => {
+  // Rate limits (limits.rate): an address past them is answered before its body is read.
+  const guard = new HookGuard(deps, app.hookLimits, (req, status, outcome, message) => recordRejectedDelivery(deps, req, status, outcome, message));
+  const onRequest = guard.onRequest;
+
+  app.post<{ Params: { repo: string } }>('/hooks/:repo', { onRequest }, async (req, reply) => {
     const raw = toWebhookRequest(req);
-    return answer(deps, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw, lost);
+    return answer(deps, guard, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw, lost);
   });
 
-  app.post('/hooks', async (req, reply) => {
+  app.post('/hooks', { onRequest }, async (req, reply) => {
     const raw = toWebhookRequest(req);
-    return answer(deps, req, reply, receiveAny(raw, receiveDeps()), raw, lost);
+    return answer(deps, guard, req, reply, receiveAny(raw, receiveDeps()), raw, lost);
   });
 
   const wrongMethod = async (req: FastifyRequest, reply: FastifyReply) => {

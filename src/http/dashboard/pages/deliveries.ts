@@ -4,12 +4,22 @@ import { html, type SafeHtml } from '../html.js';
 import { ago, codeBadge } from '../format.js';
 import { page } from '../layout.js';
 import type { Session } from '../sessions.js';
+import { redeliverProblem } from '../../redeliver.js';
 
 /** Body bytes shown on a delivery's page; the API has the whole body. */
 const BODY_SHOWN = 256 * 1024;
 
 function simulated(d: Pick<Delivery, 'headers'>): SafeHtml {
   return d.headers[SIMULATED_HEADER] ? html` <span class="badge b-idle" title="${d.headers[SIMULATED_HEADER]}">simulated</span>` : html``;
+}
+
+/** The row's Redeliver button (its confirmation is a page: a table cell has no room for one). */
+function redeliverButton(d: Delivery, csrf: string): SafeHtml {
+  if (redeliverProblem(d) !== null) return html``;
+  return html`<form method="post" action="/deliveries/${d.id}/redeliver" class="inline-form">
+    <input type="hidden" name="_csrf" value="${csrf}">
+    <button type="submit" class="small-button" aria-label="Redeliver delivery ${d.id}">Redeliver</button>
+  </form>`;
 }
 
 function jobs(ids: number[]): SafeHtml {
@@ -31,7 +41,7 @@ export function deliveriesPage(session: Session, list: Delivery[], repos: string
 ${list.length === 0
   ? html`<p class="muted">No deliveries${repo ? html` for ${repo}` : html``} yet.</p>`
   : html`<div class="scroll"><table class="deliveries">
-<thead><tr><th scope="col">#</th><th scope="col" class="wide-only">When</th><th scope="col">Repo</th><th scope="col">Sender</th><th scope="col">Answer</th><th scope="col">Why</th><th scope="col">Jobs</th></tr></thead>
+<thead><tr><th scope="col">#</th><th scope="col" class="wide-only">When</th><th scope="col">Repo</th><th scope="col">Sender</th><th scope="col">Answer</th><th scope="col">Why</th><th scope="col">Jobs</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
 <tbody>${list.map(
       (d) => html`<tr data-delivery="${d.id}">
   <td><a href="/deliveries/${d.id}">#${d.id}</a></td>
@@ -41,6 +51,7 @@ ${list.length === 0
   <td>${codeBadge(d.status_code)} ${d.outcome}</td>
   <td class="wrap why">${d.message.slice(0, 300)}</td>
   <td>${jobs(d.jobs)}</td>
+  <td>${redeliverButton(d, session.csrf)}</td>
 </tr>`,
     )}</tbody>
 </table></div>`}`,
@@ -57,6 +68,21 @@ function bodyText(d: Delivery): string {
     }
   }
   return text;
+}
+
+/** Redeliver, confirmed in place (a <details>: no script needed); or why it cannot be. */
+function redeliverDetails(d: Delivery, csrf: string): SafeHtml {
+  const problem = redeliverProblem(d);
+  if (problem !== null) return html`<p class="muted small">Cannot be redelivered: ${problem}.</p>`;
+  return html`<details class="confirm" id="redeliver">
+  <summary class="button">Redeliver</summary>
+  <form method="post" action="/deliveries/${d.id}/redeliver" class="stack">
+    <input type="hidden" name="_csrf" value="${csrf}">
+    <input type="hidden" name="confirm" value="yes">
+    <p>The stored request goes through the pipeline again as if it had just come (only the duplicate check is skipped); a tracked ref queues a job.</p>
+    <button type="submit">Yes, redeliver</button>
+  </form>
+</details>`;
 }
 
 export function deliveryPage(session: Session, d: Delivery, at: Date): SafeHtml {
@@ -76,6 +102,7 @@ export function deliveryPage(session: Session, d: Delivery, at: Date): SafeHtml 
   <dt>Delivery id</dt><dd class="wrap"><code>${d.delivery_id}</code></dd>
   ${d.redelivery_of !== null ? html`<dt>Redelivery of</dt><dd><a href="/deliveries/${d.redelivery_of}">#${d.redelivery_of}</a></dd>` : html``}
 </dl>
+${redeliverDetails(d, session.csrf)}
 </section>
 <section aria-labelledby="headers">
 <h2 id="headers">Request headers</h2>

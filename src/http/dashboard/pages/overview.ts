@@ -2,7 +2,7 @@ import type { Job } from '../../../store/store.js';
 import type { RepoStatus } from '../../../runner/status.js';
 import type { MirrorStatus } from '../../../store/mirror-status.js';
 import { html, type SafeHtml } from '../html.js';
-import { ago, badge, sha } from '../format.js';
+import { ago, badge, seconds, sha } from '../format.js';
 import { page } from '../layout.js';
 import type { Session } from '../sessions.js';
 
@@ -12,6 +12,8 @@ export interface OverviewRepo {
   liveSince: string | null;
   /** The supervised app's state, when the server knows one. */
   app: string | null;
+  /** The last pushed deploy's time from the delivery to its release live (Store.lastPushToLive). */
+  pushToLive: { job: number; seconds: number } | null;
 }
 
 function jobLink(j: Job): SafeHtml {
@@ -35,12 +37,13 @@ function repoCard(r: OverviewRepo, at: Date): SafeHtml {
   const last = s.last;
   const state = s.running ? 'running' : last ? last.state : 'idle';
   return html`<article class="card repo" id="repo-${s.repo}" data-repo="${s.repo}">
-  <header><h2>${s.repo}</h2> ${badge(state)}</header>
+  <header><h2><a href="/repos/${encodeURIComponent(s.repo)}">${s.repo}</a></h2> ${badge(state)}</header>
   <dl>
     <dt>Live</dt>
     <dd>${s.current ? html`${sha(s.current.sha)} <span class="muted wrap">${s.current.release}</span>, ${ago(r.liveSince, at)}` : html`<span class="muted">${s.deploy_path ? 'nothing deployed yet' : 'no deploy (mirror only)'}</span>`}</dd>
     <dt>Last job</dt>
     <dd>${last ? html`${jobLink(last)} ${last.kind} ${badge(last.state)} ${ago(last.finished_at ?? last.updated_at, at)}${last.reason ? html`<br><small class="wrap">${last.reason.slice(0, 300)}</small>` : html``}` : html`<span class="muted">none yet</span>`}</dd>
+    ${s.deploy_path ? html`<dt>Push to live</dt><dd class="push-to-live">${r.pushToLive ? html`${seconds(r.pushToLive.seconds)} <span class="muted small">(<a href="/jobs/${r.pushToLive.job}">#${r.pushToLive.job}</a>)</span>` : html`<span class="muted">no pushed deploy yet</span>`}</dd>` : html``}
     <dt>Now</dt>
     <dd>${now(s)}</dd>
     ${r.app !== null ? html`<dt>App</dt><dd>${badge(r.app)}</dd>` : html``}
@@ -52,7 +55,7 @@ function repoCard(r: OverviewRepo, at: Date): SafeHtml {
 
 function jobRow(j: Job, at: Date): SafeHtml {
   return html`<tr>
-  <td>${jobLink(j)}</td><td>${j.repo}</td><td class="wide-only">${j.kind}</td><td class="wrap">${j.ref ?? ''}</td>
+  <td>${jobLink(j)}</td><td><a href="/repos/${encodeURIComponent(j.repo)}">${j.repo}</a></td><td class="wide-only">${j.kind}</td><td class="wrap">${j.ref ?? ''}</td>
   <td>${badge(j.state)}</td><td>${ago(j.finished_at ?? j.started_at ?? j.created_at, at)}</td>
 </tr>`;
 }

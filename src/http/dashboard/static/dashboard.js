@@ -51,8 +51,8 @@
     function refresh() {
       timer = null;
       var active = document.activeElement;
-      // Never pull the page from under someone using a form on it.
-      if (busy || (active && active.closest && active.closest('main form'))) return;
+      // Never pull the page from under someone using a form on it, or with a confirmation open.
+      if (busy || (active && active.closest && active.closest('main form')) || main.querySelector('details[open]')) return;
       busy = true;
       fetch(location.href, { headers: { accept: 'text/html' }, credentials: 'same-origin' })
         .then(function (res) {
