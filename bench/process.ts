@@ -4,20 +4,18 @@
 //     (`cd . && node server.mjs`, which stays under sh);
 //  2. `autopull serve` from SIGTERM to its exit, idle, with and without a supervised app.
 // Writes docs/BENCHMARKS-process.md. Bounded: 5 rounds of each stop, 3 of each serve.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cpus, release } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Supervisor } from '../src/deploy/supervisor.js';
 import { APP, freePort, servesVersion } from '../test/helpers/app.js';
-import { CLI } from '../test/helpers/cli.js';
 import { deliverPush } from '../test/helpers/github.js';
 import { waitForJob } from '../test/helpers/api.js';
 import { makeProject } from '../test/helpers/project.js';
 import { tempDir } from '../test/helpers/tmp.js';
 
 import { runBench, writeReport } from './report.js';
+import { spawnServe } from './serve.js';
 
 const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => cleanups.push(fn) };
@@ -54,26 +52,15 @@ async function serveExitTimes(withApp: boolean, rounds: number): Promise<number[
   for (let i = 0; i < rounds; i++) {
     const port = await freePort();
     const p = makeProject(t, withApp ? { deployYaml: `      start: ${JSON.stringify(NODE_APP)}\n      port: ${port}\n      probation: 0s\n      health: { url: /healthz, timeout: 10s, interval: 20ms }\n` } : {});
-    const proc = spawn(process.execPath, [CLI, 'serve', '-c', p.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AUTOPULL_LOG_LEVEL: 'warn' } });
-    cleanups.push(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
-    const exited = once(proc, 'exit');
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      proc.stderr.on('data', (c: Buffer) => {
-        err += c.toString();
-        const m = /listening on (\S+)/.exec(err);
-        if (m) resolve(m[1] as string);
-      });
-      void exited.then(() => reject(new Error(err)));
-    });
+    const server = await spawnServe(p.configFile, cleanups);
+    const url = server.url;
     if (withApp) {
       const sha = p.pushCommit({ version: '1' });
       const job = await waitForJob(url, p.token, (await deliverPush(url, p, sha)).job);
       if (job.state !== 'succeeded') throw new Error(`deploy ${job.state}: ${job.reason ?? ''}`);
     }
     const t0 = performance.now();
-    proc.kill('SIGTERM');
-    await exited;
+    await server.stop();
     times.push(performance.now() - t0);
   }
   return times;

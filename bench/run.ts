@@ -3,7 +3,7 @@
 //     site serves the new version;
 //  2. deliveries/s for pushes to an untracked ref (verify, record in SQLite, answer 200).
 // Every loop is bounded in count and time; all servers listen on 127.0.0.1.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem, release } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { startDemo } from '../src/demo/demo.js';
 import { run } from '../src/lib/exec.js';
 import { makeProject } from '../test/helpers/project.js';
 import { githubDelivery, githubPush } from '../test/helpers/github.js';
-import { CLI } from '../test/helpers/cli.js';
 
 import { runBench, writeReport } from './report.js';
+import { spawnServe } from './serve.js';
 
 const cleanups: (() => unknown)[] = [];
 const t = { after: (fn: () => unknown) => cleanups.push(fn) };
@@ -53,17 +53,8 @@ async function pushToLive(rounds: number) {
 
 async function untrackedDeliveries(total: number, concurrency: number) {
   const p = makeProject(t);
-  const proc = spawn(process.execPath, [CLI, 'serve', '-c', p.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AUTOPULL_LOG_LEVEL: 'warn' } });
-  cleanups.push(() => proc.kill('SIGKILL'));
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    proc.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /listening on (\S+)/.exec(err);
-      if (m) resolve(m[1] as string);
-    });
-    proc.on('exit', () => reject(new Error(err)));
-  });
+  const server = await spawnServe(p.configFile, cleanups);
+  const url = server.url;
   const payload = githubPush({ ref: 'refs/heads/untracked', after: 'a'.repeat(40), cloneUrl: p.remote });
   let sent = 0;
   let non200 = 0;
@@ -81,7 +72,7 @@ async function untrackedDeliveries(total: number, concurrency: number) {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  proc.kill('SIGTERM');
+  await server.stop();
   return { sent, non200, seconds, perSecond: sent / seconds, bodyBytes: githubDelivery('push', payload, p.secret).body.length };
 }
 
@@ -100,7 +91,7 @@ async function main() {
     `| signed GitHub push deliveries to an untracked ref (verified, recorded in SQLite, answered 200), ${flood.sent} deliveries of ${flood.bodyBytes} bytes, 16 concurrent connections | ${flood.perSecond.toFixed(0)} deliveries/s (${flood.non200} non-200) |`,
     '',
   ];
-  writeReport('BENCHMARKS.md', lines);
+  writeReport('BENCHMARKS.md', lines, { keepSections: true });
 }
 
 await runBench(main, cleanups);

@@ -6,7 +6,6 @@
 //  2. the built CLI serving on 127.0.0.1: 16 connections sending 1 MiB bad-signature
 //     deliveries for a few seconds while /healthz is polled.
 // Every loop is bounded in count and time.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +15,10 @@ import { Store } from '../src/store/store.js';
 import { silentLogger } from '../src/lib/log.js';
 import { githubDelivery, githubPush, type Delivery } from '../test/helpers/github.js';
 import { fixture, formDelivery, giteaLikeDelivery } from '../test/helpers/senders.js';
-import { CLI } from '../test/helpers/cli.js';
 
 const SECRET = 'bench-secret-0123';
 import { runBench, writeReport } from './report.js';
+import { spawnServe } from './serve.js';
 
 const cleanups: (() => unknown)[] = [];
 
@@ -97,17 +96,8 @@ async function flood(seconds: number, connections: number) {
   const dir = mkdtempSync(join(tmpdir(), 'autopull-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'autopull.yml'), `listen: 127.0.0.1:0\n${CONFIG}`);
-  const proc = spawn(process.execPath, [CLI, 'serve', '-c', join(dir, 'autopull.yml')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, AUTOPULL_LOG_LEVEL: 'warn' } });
-  cleanups.push(() => proc.kill('SIGKILL'));
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    proc.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /listening on (\S+)/.exec(err);
-      if (m) resolve(m[1] as string);
-    });
-    proc.on('exit', () => reject(new Error(err)));
-  });
+  const server = await spawnServe(join(dir, 'autopull.yml'), cleanups);
+  const url = server.url;
   const d = (cases()[0] as [string, string, Delivery])[2];
   const end = Date.now() + seconds * 1000;
   let sent = 0;
@@ -128,7 +118,7 @@ async function flood(seconds: number, connections: number) {
     }
   })();
   await Promise.all([...senders, poll]);
-  proc.kill('SIGTERM');
+  await server.stop();
   return { sent, perSecond: sent / seconds, health: stats(health) };
 }
 

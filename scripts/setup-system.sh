@@ -7,6 +7,7 @@
 #   chromium                        the dashboard's browser tests
 #   redis-server                    the fleet's tests (each starts its own redis on a free port)
 #   webhook                         adnanh/webhook, the reference the webhook benchmarks compare with
+#   wrk                             the HTTP load generator of the ingest benchmark (npm run bench:ingest)
 #   coreutils (mkfifo), ca-certificates
 #   python3, make, g++              node-gyp, for npm ci to build better-sqlite3 where no
 #                                   prebuilt binary can be downloaded
@@ -31,6 +32,7 @@ have openssl || missing+=(openssl)
 have systemd-analyze || missing+=(systemd)
 have redis-server || missing+=(redis-server)
 have webhook || missing+=(webhook)
+have wrk || missing+=(wrk)
 [ -d /etc/ssl/certs ] && [ -n "$(ls -A /etc/ssl/certs 2>/dev/null)" ] || missing+=(ca-certificates)
 chromium_missing=0
 have chromium || have chromium-browser || have google-chrome || chromium_missing=1

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createRequire } from 'node:module';
 import type { AppDeps } from './deps.js';
 import type { Config } from '../config/load.js';
 export type { AppDeps } from './deps.js';
@@ -33,6 +34,24 @@ export function trustProxy(setting: Config['trust_proxy']): false | ((address: s
 }
 
 /**
+ * fastify's default schema compilers (ajv, fast-json-stringify), loaded when a route first
+ * has a schema. No route has one (bodies are checked with zod where they are read): loading
+ * them at every start cost ~65 ms of CPU and ~10 MiB.
+ */
+function lazySchemaCompilers(): NonNullable<FastifyServerOptions['schemaController']> {
+  const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+  type Factory = (...args: unknown[]) => unknown;
+  let validator: Factory | undefined;
+  let serializer: Factory | undefined;
+  return {
+    compilersFactory: {
+      buildValidator: ((...args: unknown[]) => (validator ??= (fromFastify('@fastify/ajv-compiler') as () => Factory)())(...args)) as never,
+      buildSerializer: ((...args: unknown[]) => (serializer ??= (fromFastify('@fastify/fast-json-stringify-compiler') as () => Factory)())(...args)) as never,
+    },
+  };
+}
+
+/**
  * Builds the HTTP app without listening: tests use `inject`, `serve` calls listen. With
  * `https` (the config's `tls:`, read) it serves HTTPS; the server's certificate can then be
  * replaced while it runs (`app.server.setSecureContext`, on a reload).
@@ -45,6 +64,7 @@ export async function buildApp(deps: AppDeps, opts: { https?: { cert: Buffer; ke
     bodyLimit: deps.config.body_limit,
     trustProxy: trustProxy(deps.config.trust_proxy),
     return503OnClosing: true,
+    schemaController: lazySchemaCompilers(),
     ...serverLimitOptions(deps.config.limits),
     // Errors fastify's router raises before any route runs (a malformed %-escape, a path
     // parameter over its length) answer in autopull's JSON like every other refusal.

@@ -204,8 +204,10 @@ export function applyLimits(app: FastifyInstance, limits: Limits, log: Logger): 
   }
   guardConnections(app.server, { perAddress: limits.connections_per_address, max, log });
   app.decorateRequest('clientAddress', '');
-  app.addHook('onRequest', async (req) => {
+  // A callback hook, not an async one: it runs on every request, and a promise per request costs.
+  app.addHook('onRequest', (req, _reply, done) => {
     req.clientAddress = plainAddress(req.ip) ?? connectionAddress(req.raw.socket) ?? UNKNOWN;
-    if (req.url.length > limits.max_url_length) throw new AppError('uri_too_long', `the URL is longer than ${limits.max_url_length} bytes (limits.max_url_length)`);
+    if (req.url.length > limits.max_url_length) return done(new AppError('uri_too_long', `the URL is longer than ${limits.max_url_length} bytes (limits.max_url_length)`));
+    done();
   });
 }

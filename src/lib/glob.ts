@@ -13,8 +13,19 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+/** Compiled globs: the config's few globs are matched on every delivery. Bounded, in case globs come from elsewhere. */
+const compiled = new Map<string, RegExp>();
+
 export function matchesAny(value: string, globs: readonly string[]): boolean {
-  return globs.some((g) => globToRegExp(g).test(value));
+  return globs.some((g) => {
+    let re = compiled.get(g);
+    if (!re) {
+      if (compiled.size >= 1000) compiled.clear();
+      re = globToRegExp(g);
+      compiled.set(g, re);
+    }
+    return re.test(value);
+  });
 }
 
 export function isGlob(s: string): boolean {

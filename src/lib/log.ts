@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type { PinoPretty as PinoPrettyFn } from 'pino-pretty';
 
 export type { Logger };
 
@@ -46,9 +47,14 @@ export function openLog(opts: { level: LogLevel; file?: string; pretty?: boolean
   }
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
   const dest: DestinationStream = pretty
-    ? PinoPretty({ destination: 1, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' })
+    ? prettyStream()({ destination: 1, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' })
     : pino.destination({ dest: 1, sync: true });
   return { logger: pino(base, dest), file: null, reopen: () => undefined };
+}
+
+/** pino-pretty, loaded only for a terminal: a server whose log is piped or in a file never pays for it. */
+function prettyStream(): typeof PinoPrettyFn {
+  return (createRequire(import.meta.url)('pino-pretty') as { PinoPretty: typeof PinoPrettyFn }).PinoPretty;
 }
 
 export function silentLogger(): Logger {

@@ -5,7 +5,7 @@ import { ConfigRef } from '../config/config-ref.js';
 import type { Logger } from '../lib/log.js';
 import type { RuntimeEvent } from '../runtime/protocol.js';
 import { errorMessage } from '../lib/errors.js';
-import { isFinal, type Job, type LogLine, type Store } from '../store/store.js';
+import { isFinal, type DeliveryEvent, type Job, type LogLine, type Store } from '../store/store.js';
 import { listMirrorStatus } from '../store/mirror-status.js';
 import { codeLabel, kindLabel, outcomeLabel, repoLabel, senderLabel, stepLabel } from './labels.js';
 import { StepTimer, type StepEnd } from './steps.js';
@@ -63,7 +63,7 @@ export class Metrics {
     this.appRestarts = new Counter({ name: 'autopull_app_restarts_total', help: 'Supervised app processes started again after they ended on their own', labelNames: ['repo'], registers });
     this.appCrashes = new Counter({ name: 'autopull_app_crashes_total', help: 'Supervised app processes that ended before deploy.min_uptime', labelNames: ['repo'], registers });
     scrapeGauges(this.registry, () => this.ref.current, store);
-    this.listen(store, 'delivery', (e: { id: number; status_code: number }) => this.onDelivery(e));
+    this.listen(store, 'delivery', (e: DeliveryEvent) => this.onDelivery(e));
     this.listen(store, 'job', (id: number) => this.onJob(id));
     this.listen(store, 'log', (l: LogLine) => this.onLog(l));
   }
@@ -168,9 +168,8 @@ export class Metrics {
     this.detach.push(() => emitter.off(event, safe as (...args: unknown[]) => void));
   }
 
-  private onDelivery(e: { id: number; status_code: number }): void {
-    const meta = this.store.deliveryMeta(e.id);
-    this.deliveries.inc({ sender: senderLabel(meta?.provider), code: codeLabel(e.status_code) });
+  private onDelivery(e: DeliveryEvent): void {
+    this.deliveries.inc({ sender: senderLabel(e.provider), code: codeLabel(e.status_code) });
   }
 
   private onLog(l: LogLine): void {

@@ -8,12 +8,13 @@ import type { Delivery, DeliveryRecord } from './types.js';
 const COLUMNS = `*, (SELECT json_group_array(job_id) FROM (SELECT job_id FROM job_deliveries WHERE delivery = deliveries.id ORDER BY job_id)) AS jobs`;
 
 export function insertDelivery(db: Db, d: DeliveryRecord): number {
+  // Positional parameters: binding by name costs a lookup per column, on every delivery.
   const { lastInsertRowid } = db
     .sql(
       `INSERT INTO deliveries (delivery_id, provider, event, repo, received_at, remote_addr, status_code, outcome, message, headers, body, body_truncated, redelivery_of)
-       VALUES (@delivery_id, @provider, @event, @repo, @received_at, @remote_addr, @status_code, @outcome, @message, @headers, @body, @body_truncated, @redelivery_of)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run({ ...d, headers: JSON.stringify(d.headers), body_truncated: d.body_truncated ? 1 : 0, redelivery_of: d.redelivery_of ?? null });
+    .run(d.delivery_id, d.provider, d.event, d.repo, d.received_at, d.remote_addr, d.status_code, d.outcome, d.message, JSON.stringify(d.headers), d.body, d.body_truncated ? 1 : 0, d.redelivery_of ?? null);
   return Number(lastInsertRowid);
 }
 
@@ -29,6 +30,13 @@ export function isDuplicate(db: Db, provider: string, deliveryId: string, repos:
      AND instr(',' || COALESCE(repo, '') || ',', ',' || ? || ',') > 0 LIMIT 1`,
   );
   return repos.some((repo) => stmt.get(provider, deliveryId, repo) !== undefined);
+}
+
+/** isDuplicate for a delivery not written yet: accepted (2xx, not a duplicate) for one of `repos`. */
+export function isAcceptedFor(d: DeliveryRecord, provider: string, deliveryId: string, repos: readonly string[]): boolean {
+  if (d.provider !== provider || d.delivery_id !== deliveryId || d.status_code < 200 || d.status_code > 299 || d.outcome === 'duplicate') return false;
+  const listed = (d.repo ?? '').split(',');
+  return repos.some((repo) => listed.includes(repo));
 }
 
 export function listDeliveries(db: Db, opts: { repo?: string; limit?: number } = {}): Delivery[] {

@@ -15,13 +15,30 @@ import type { JobOwner } from './jobs.js';
 import type { BadCommit, Delivery, DeliveryRecord, EnqueueInput, IgnoredJobInput, Job, JobState, LogLine, ReleaseRow, ReleaseState } from './types.js';
 
 export * from './types.js';
+
+/** What the `delivery` event carries, once the delivery is written. */
+export interface DeliveryEvent {
+  id: number;
+  status_code: number;
+  provider: string | null;
+}
+
+interface Pending {
+  record: DeliveryRecord;
+  onError: (err: unknown, count: number) => void;
+}
+
+/** Tells each distinct listener of a batch that could not be written, once. */
+function failed(batch: Pending[], err: unknown): void {
+  for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
+}
 export { paramsKey } from './jobs.js';
 
 /**
  * The SQLite file under data_dir: deliveries, jobs, job logs, releases, bad commits, mirror
  * status. The SQL is in one module per table (deliveries.ts, jobs.ts, job-logs.ts,
  * releases.ts, bad-commits.ts, mirror-status.ts); this class opens the file and offers them
- * with the events the server listens to: `delivery` ({ id, status_code }), `job` (id) and
+ * with the events the server listens to: `delivery` (DeliveryEvent), `job` (id) and
  * `log` (LogLine), each emitted after its commit. `queue` is the job queue (job-queue.ts).
  *
  * WAL mode, so the CLI can read while the server writes. `synchronous = NORMAL`: in WAL mode
@@ -34,59 +51,123 @@ export { paramsKey } from './jobs.js';
  * `node --import tsx bench/store.ts` (docs/BENCHMARKS.md).
  */
 export class Store extends EventEmitter {
-  readonly db: Database.Database;
+  private readonly raw: Database.Database;
   private readonly d: Db;
   readonly queue: SqliteJobQueue;
+  /** Deliveries answered and not yet written (recordDeliveryLater), oldest first. */
+  private pending: Pending[] = [];
+  private flushing = false;
 
   constructor(readonly file: string) {
     super();
     ensurePrivateDir(dirname(file));
     // Owner-only before SQLite opens it: SQLite gives -wal and -shm the database file's mode.
     for (const f of [file, `${file}-wal`, `${file}-shm`]) ensurePrivateFile(f, f === file);
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    migrate(this.db);
-    this.d = new Db(this.db);
+    this.raw = new Database(file);
+    this.raw.pragma('journal_mode = WAL');
+    this.raw.pragma('synchronous = NORMAL');
+    this.raw.pragma('busy_timeout = 5000');
+    this.raw.pragma('foreign_keys = ON');
+    migrate(this.raw);
+    this.d = new Db(this.raw);
     this.queue = new SqliteJobQueue(this.d, { changed: (id) => this.emit('job', id) });
   }
 
+  /** The connection, for the modules that run their own SQL: deliveries answered before are written first. */
+  get db(): Database.Database {
+    this.flushDeliveries();
+    return this.raw;
+  }
+
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.raw.open) return;
+    this.flushDeliveries();
+    this.raw.close();
   }
 
   // ---- deliveries -------------------------------------------------------------------
 
   /**
    * Records a delivery, queues its jobs and lists its ignored ones (deleted refs) in one
-   * durable transaction; returns the job ids, queued first.
+   * durable transaction; returns the job ids, queued first. Deliveries recorded later
+   * (recordDeliveryLater) and not written yet are written first, in the same transaction.
    */
   recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[], ignored: IgnoredJobInput[] = []): { id: number; jobs: number[] } {
+    const earlier = this.takePending();
+    let earlierIds: number[] = [];
     const write = () => {
+      earlierIds = earlier.map((p) => deliveries.insertDelivery(this.d, p.record));
       const id = deliveries.insertDelivery(this.d, d);
       const ids = enqueue.map((e) => jobs.enqueueJob(this.d, { ...e, trigger: 'webhook', deliveries: [id] }).id);
       for (const i of ignored) ids.push(jobs.insertIgnoredJob(this.d, i, id));
       return { id, jobs: ids };
     };
-    // Durable only when it queues work (a 202 promised a deploy): a flood of refused deliveries
-    // must not cost an fsync each on the webhook path.
-    const out = enqueue.length > 0 ? this.d.durable(write) : this.d.tx(write);
+    let out: { id: number; jobs: number[] };
+    try {
+      // Durable only when it queues work (a 202 promised a deploy): a flood of refused deliveries
+      // must not cost an fsync each on the webhook path.
+      out = enqueue.length > 0 ? this.d.durable(write) : this.d.tx(write);
+    } catch (err) {
+      failed(earlier, err);
+      throw err;
+    }
+    this.written(earlier, earlierIds);
     for (const job of out.jobs) this.emit('job', job);
-    this.emit('delivery', { id: out.id, status_code: d.status_code });
+    this.emit('delivery', { id: out.id, status_code: d.status_code, provider: d.provider } satisfies DeliveryEvent);
     return out;
   }
 
+  /**
+   * Records a delivery whose answer promises nothing (it queues no job and lists none: a
+   * refusal, an untracked ref, a ping) without holding up that answer: it is written with
+   * the others of this turn of the event loop in one transaction, once the turn's I/O is
+   * done (setImmediate), or sooner when anything reads the ledger (every read here, `db`)
+   * or records a delivery with jobs. Written in the order recorded; the `delivery` event
+   * follows the write. The answer is sent already when a write fails: `onError` hears of it.
+   */
+  recordDeliveryLater(d: DeliveryRecord, onError: (err: unknown, count: number) => void): void {
+    this.pending.push({ record: d, onError });
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => this.flushDeliveries());
+  }
+
+  /** Writes the deliveries recorded later and not written yet, in one transaction. */
+  flushDeliveries(): void {
+    this.flushing = false;
+    const batch = this.takePending();
+    if (batch.length === 0) return;
+    let ids: number[];
+    try {
+      ids = this.d.tx(() => batch.map((p) => deliveries.insertDelivery(this.d, p.record)));
+    } catch (err) {
+      failed(batch, err);
+      return;
+    }
+    this.written(batch, ids);
+  }
+
+  private takePending(): Pending[] {
+    const batch = this.pending;
+    if (batch.length > 0) this.pending = [];
+    return batch;
+  }
+
+  private written(batch: Pending[], ids: number[]): void {
+    batch.forEach((p, i) => this.emit('delivery', { id: ids[i] as number, status_code: p.record.status_code, provider: p.record.provider } satisfies DeliveryEvent));
+  }
+
   isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
-    return deliveries.isDuplicate(this.d, provider, deliveryId, repos);
+    return this.pending.some((p) => deliveries.isAcceptedFor(p.record, provider, deliveryId, repos)) || deliveries.isDuplicate(this.d, provider, deliveryId, repos);
   }
 
   listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {
+    this.flushDeliveries();
     return deliveries.listDeliveries(this.d, opts);
   }
 
   getDelivery(id: number): Delivery | null {
+    this.flushDeliveries();
     return deliveries.getDelivery(this.d, id);
   }
 
@@ -200,6 +281,7 @@ export class Store extends EventEmitter {
 
   /** Runs `fn` in one transaction (several calls read or written as one). */
   transaction<T>(fn: () => T): T {
+    this.flushDeliveries();
     return this.d.tx(fn);
   }
 
@@ -207,11 +289,13 @@ export class Store extends EventEmitter {
 
   /** A delivery's sender, answer and arrival, without its headers and body. */
   deliveryMeta(id: number): { provider: string | null; status_code: number; received_at: string } | null {
+    this.flushDeliveries();
     return deliveries.deliveryMeta(this.d, id);
   }
 
   /** When the earliest delivery that a job covers arrived (ISO time), or null when no delivery queued it. */
   firstDeliveryAt(jobId: number): string | null {
+    this.flushDeliveries();
     return deliveries.firstDeliveryAt(this.d, jobId);
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { childEnv } from '../lib/child-env.js';
@@ -43,11 +43,34 @@ export async function fetchAll(cacheDir: string, url: string, opts: GitOptions =
 
 /** The commit `rev` names in the cache (tags peeled), or null when it names none. */
 export async function resolveCommit(cacheDir: string, rev: string): Promise<Sha | null> {
+  const branch = branchHead(cacheDir, rev);
+  if (branch !== null) return branch;
   const res = await run('git', ['-C', cacheDir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], {
     env: gitEnv(),
     okCodes: [1, 128],
   });
   return res.code === 0 ? parseSha(res.stdout) : null;
+}
+
+/**
+ * A branch's commit read from the cache's files, without starting git: the loose ref that a
+ * fetch writes, else its line in packed-refs. Null (ask git) for anything else: a tag (it
+ * may need peeling), a symbolic ref, a name not found, a reftable repository.
+ */
+function branchHead(cacheDir: string, rev: string): Sha | null {
+  if (!/^refs\/heads\/[^\0]+$/.test(rev) || rev.includes('..') || existsSync(join(cacheDir, 'reftable'))) return null;
+  try {
+    return parseSha(readFileSync(join(cacheDir, rev), 'utf8'));
+  } catch {
+    // not loose: packed
+  }
+  try {
+    const packed = readFileSync(join(cacheDir, 'packed-refs'), 'utf8');
+    const line = packed.split('\n').find((l) => l.endsWith(` ${rev}`));
+    return line ? parseSha(line.slice(0, line.indexOf(' '))) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Writes a clean tree of `sha` into `dir` (no .git), with a throw-away index. */
@@ -56,8 +79,8 @@ export async function materialise(cacheDir: string, sha: Sha, dir: string, opts:
   const index = join(dirname(cacheDir), `.index-${randomBytes(6).toString('hex')}`);
   const env = gitEnv({ GIT_INDEX_FILE: index });
   try {
-    await git(['--git-dir', cacheDir, '--work-tree', dir, 'read-tree', sha], { ...opts, env });
-    await git(['--git-dir', cacheDir, '--work-tree', dir, 'checkout-index', '--all', '--force'], { ...opts, env });
+    // One git: read the tree into the empty index and write its files (-u) into dir.
+    await git(['--git-dir', cacheDir, '--work-tree', dir, 'read-tree', '--reset', '-u', sha], { ...opts, env });
   } finally {
     rmSync(index, { force: true });
   }

@@ -1,6 +1,6 @@
 import type { Config, RepoConfig } from '../config/load.js';
 import type { ProviderId } from '../config/schema.js';
-import { AppError, type ErrorCode } from '../lib/errors.js';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../lib/errors.js';
 import type { RepoName } from '../lib/ids.js';
 import { refNameProblem } from '../vcs/ref-name.js';
 import { ipAllowed } from '../lib/ip-allow.js';
@@ -73,7 +73,7 @@ interface Partial {
 
 function fail(code: ErrorCode, message: string, p: Partial, req: WebhookRequest): Decision {
   return {
-    status: new AppError(code, message).status,
+    status: ERROR_STATUS[code],
     ok: false,
     outcome: code,
     message,

@@ -46,7 +46,8 @@ export function setCookie(req: FastifyRequest, reply: FastifyReply, name: string
  */
 export function installSessions(app: FastifyInstance, tokens: () => string[], sessions = new Sessions()): Sessions {
   app.decorateRequest('session', null);
-  app.addHook('onRequest', async (req) => {
+  // A callback hook: it runs on every request (webhooks too), where a promise each costs.
+  app.addHook('onRequest', (req, _reply, done) => {
     const id = req.headers.cookie ? cookies(req)[SESSION_COOKIE] : undefined;
     let session = id ? sessions.get(id) : null;
     if (session && !tokens().some((t) => tokenHash(t) === session?.tokenHash)) {
@@ -54,6 +55,7 @@ export function installSessions(app: FastifyInstance, tokens: () => string[], se
       session = null;
     }
     req.session = session;
+    done();
   });
   return sessions;
 }

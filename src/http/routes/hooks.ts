@@ -6,6 +6,8 @@ import type { WebhookRequest } from '../../webhooks/provider.js';
 import { sendError } from '../reply.js';
 import { capRejected, ledgerRecord } from '../cap-rejected.js';
 import { SIMULATED_HEADER } from '../../webhooks/simulate.js';
+import type { DeliveryRecord } from '../../store/store.js';
+import { errorMessage } from '../../lib/errors.js';
 import { HookGuard } from '../hook-guard.js';
 
 /** Headers never stored in the ledger as sent: credentials and MACs (a MAC invites offline guessing of a weak secret). */
@@ -75,55 +77,75 @@ export interface Recorded {
   ledgerId: number;
 }
 
+interface RecordOptions {
+  repoParam?: string;
+  redeliveryOf?: number;
+}
+
+/** The ledger row of a decision: headers with secrets redacted; the query string, which may hold a token, never stored. */
+function ledgerRow(deps: AppDeps, decision: Decision, deliveryId: string, raw: WebhookRequest, headers: Record<string, string>, opts: RecordOptions): DeliveryRecord {
+  return ledgerRecord(decision, {
+    delivery_id: deliveryId,
+    provider: decision.provider,
+    event: decision.event,
+    repo: decision.repos.join(',') || (opts.repoParam ?? null),
+    received_at: (deps.now?.() ?? new Date()).toISOString(),
+    remote_addr: raw.remoteAddress,
+    status_code: decision.status,
+    outcome: decision.outcome,
+    message: decision.message,
+    headers,
+    body: raw.rawBody,
+    body_truncated: false,
+    redelivery_of: opts.redeliveryOf ?? null,
+  });
+}
+
+/** Logs the decision and returns the answer's body. */
+function outcome(log: FastifyRequest['log'], decision: Decision, deliveryId: string, jobs: number[], opts: RecordOptions): Record<string, unknown> {
+  // A line about jobs names their repo and, when there is one, the job (`job`, like the worker's lines).
+  const about = { repo: decision.repos.join(',') || undefined, ...(jobs.length === 1 ? { job: jobs[0] } : {}) };
+  log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, ...about, jobs, redelivery_of: opts.redeliveryOf }, decision.message);
+  if (!decision.ok) return { ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId };
+  return { ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message };
+}
+
 /**
- * Records a decision in the ledger (headers with secrets redacted; the query string, which
- * may hold a token, is never stored) and queues its jobs in one transaction, then kicks
- * the worker. Returns the answer to send, the same for a hook and for a redelivery.
+ * Records a decision in the ledger and queues its jobs in one transaction, then kicks the
+ * worker. Returns the answer to send, the same for a hook and for a redelivery.
  */
-export function recordDecision(
-  deps: AppDeps,
-  log: FastifyRequest['log'],
-  decision: Decision,
-  raw: WebhookRequest,
-  headers: Record<string, string>,
-  opts: { repoParam?: string; redeliveryOf?: number } = {},
-): Recorded {
+export function recordDecision(deps: AppDeps, log: FastifyRequest['log'], decision: Decision, raw: WebhookRequest, headers: Record<string, string>, opts: RecordOptions = {}): Recorded {
   const deliveryId = decision.deliveryId ?? randomUUID();
   const { id: ledgerId, jobs } = deps.store.recordDelivery(
-    ledgerRecord(decision, {
-      delivery_id: deliveryId,
-      provider: decision.provider,
-      event: decision.event,
-      repo: decision.repos.join(',') || (opts.repoParam ?? null),
-      received_at: (deps.now?.() ?? new Date()).toISOString(),
-      remote_addr: raw.remoteAddress,
-      status_code: decision.status,
-      outcome: decision.outcome,
-      message: decision.message,
-      headers,
-      body: raw.rawBody,
-      body_truncated: false,
-      redelivery_of: opts.redeliveryOf ?? null,
-    }),
+    ledgerRow(deps, decision, deliveryId, raw, headers, opts),
     decision.enqueue.map((e) => ({ repo: e.repo, ref: e.ref, hintSha: e.hintSha, kind: e.kind, params: e.params })),
     decision.ignoredJobs,
   );
   // After the commit: the worker runs the job once this answer is on its way.
   for (const e of decision.enqueue) setImmediate(() => deps.kick(e.repo));
-  // A line about jobs names their repo and, when there is one, the job (`job`, like the worker's lines).
-  const about = { repo: decision.repos.join(',') || undefined, ...(jobs.length === 1 ? { job: jobs[0] } : {}) };
-  log.info({ delivery: deliveryId, provider: decision.provider, status: decision.status, outcome: decision.outcome, ...about, jobs, redelivery_of: opts.redeliveryOf }, decision.message);
-  if (!decision.ok) return { status: decision.status, ledgerId, body: { ok: false, error: decision.outcome, message: decision.message, delivery: deliveryId } };
-  return { status: decision.status, ledgerId, body: { ok: true, status: decision.outcome, delivery: deliveryId, jobs, message: decision.message } };
+  return { status: decision.status, ledgerId, body: outcome(log, decision, deliveryId, jobs, opts) };
 }
 
-function answer(deps: AppDeps, guard: HookGuard, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest): FastifyReply {
+/**
+ * Answers a delivery. One that queues or lists jobs is written (durably when it queues) before
+ * its answer, which names the jobs; any other promises nothing, so it is written just after
+ * its answer, with the others of the same turn in one transaction (Store.recordDeliveryLater):
+ * a flood of refusals costs one commit per turn, not one per delivery.
+ */
+function answer(deps: AppDeps, guard: HookGuard, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest, lost: (err: unknown, count: number) => void): FastifyReply {
   if (guard.judge(req, reply, decision)) return reply;
-  const out = recordDecision(deps, req.log, decision, raw, storedHeaders(req.headers), { repoParam: (req.params as { repo?: string }).repo });
-  return reply.code(out.status).send(out.body);
+  const opts = { repoParam: (req.params as { repo?: string }).repo };
+  if (decision.enqueue.length > 0 || decision.ignoredJobs.length > 0) {
+    const out = recordDecision(deps, req.log, decision, raw, storedHeaders(req.headers), opts);
+    return reply.code(out.status).send(out.body);
+  }
+  const deliveryId = decision.deliveryId ?? randomUUID();
+  deps.store.recordDeliveryLater(ledgerRow(deps, decision, deliveryId, raw, storedHeaders(req.headers), opts), lost);
+  return reply.code(decision.status).send(outcome(req.log, decision, deliveryId, [], opts));
 }
 
 export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const lost = (err: unknown, count: number) => deps.logger.error({ err }, `could not write ${count} answered deliveries to the ledger: ${errorMessage(err)}`);
   const receiveDeps = () => ({ config: deps.config, now: deps.now?.() ?? new Date(), isDuplicate: deps.store.isDuplicate.bind(deps.store) });
 
   // Rate limits (limits.rate): an address past them is answered before its body is read.
@@ -132,12 +154,12 @@ export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.post<{ Params: { repo: string } }>('/hooks/:repo', { onRequest }, async (req, reply) => {
     const raw = toWebhookRequest(req);
-    return answer(deps, guard, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw);
+    return answer(deps, guard, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw, lost);
   });
 
   app.post('/hooks', { onRequest }, async (req, reply) => {
     const raw = toWebhookRequest(req);
-    return answer(deps, guard, req, reply, receiveAny(raw, receiveDeps()), raw);
+    return answer(deps, guard, req, reply, receiveAny(raw, receiveDeps()), raw, lost);
   });
 
   const wrongMethod = async (req: FastifyRequest, reply: FastifyReply) => {
