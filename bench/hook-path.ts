@@ -16,7 +16,7 @@ import { githubDelivery, githubPush, signGithub } from '../test/helpers/github.j
 const N = Number(process.argv[2] ?? 5000);
 const dir = mkdtempSync(join(tmpdir(), 'autopull-hook-path-'));
 try {
-  writeFileSync(join(dir, 'autopull.yml'), `data_dir: ./data\nrepos:\n  site: { url: ./remote.git, secret: s3cret, deploy: { path: ./srv } }\n`);
+  writeFileSync(join(dir, 'autopull.yml'), `data_dir: ./data\nlimits: { rate: off }\nrepos:\n  site: { url: ./remote.git, secret: s3cret, deploy: { path: ./srv } }\n`);
   const config = loadConfig(join(dir, 'autopull.yml'));
   const store = new Store(join(dir, 'data', 'autopull.db'));
   const logger = openLog({ level: 'info', file: '/dev/null' }).logger;
