@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store, type DeliveryEvent, type DeliveryRecord } from './store.js';
@@ -98,4 +99,19 @@ test('close writes what is pending', (t) => {
   store.recordDeliveryLater(row('last'), never);
   store.close();
   assert.deepEqual(committed(file), ['last']);
+});
+
+test('a process that exits at once (a second SIGTERM while stopping: process.exit) still writes what is pending', (t) => {
+  const file = join(tempDir(t), 'autopull.db');
+  const store = new URL('./store.ts', import.meta.url).href;
+  // A real process: the rows are answered, then the process exits in the same turn, before
+  // the setImmediate that writes them runs and without Store.close.
+  const base = JSON.stringify({ ...row('x'), body: undefined });
+  const script = `const { Store } = await import(${JSON.stringify(store)});
+const s = new Store(${JSON.stringify(file)});
+for (const id of ['a', 'b']) s.recordDeliveryLater({ ...${base}, delivery_id: id, body: Buffer.from('{}') }, () => {});
+process.exit(1);`;
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(res.status, 1, res.stderr);
+  assert.deepEqual(committed(file), ['a', 'b']);
 });

@@ -29,6 +29,23 @@ interface Pending {
 }
 
 /** Tells each distinct listener of a batch that could not be written, once. */
+/**
+ * Stores with deliveries that may be pending. A process that exits at once (process.exit: a
+ * second SIGTERM while stopping, the drain timer) runs no setImmediate and no close; the
+ * pending rows, already answered, are written on 'exit' (SQLite here is synchronous).
+ */
+const openStores = new Set<Store>();
+let exitHook = false;
+function flushOnExit(): void {
+  for (const s of openStores) {
+    try {
+      s.flushDeliveries();
+    } catch {
+      // closed meanwhile: nothing to write
+    }
+  }
+}
+
 function failed(batch: Pending[], err: unknown): void {
   for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
 }
@@ -71,6 +88,9 @@ export class Store extends EventEmitter {
     migrate(this.raw);
     this.d = new Db(this.raw);
     this.queue = new SqliteJobQueue(this.d, { changed: (id) => this.emit('job', id) });
+    openStores.add(this);
+    if (!exitHook) process.on('exit', flushOnExit);
+    exitHook = true;
   }
 
   /** The connection, for the modules that run their own SQL: deliveries answered before are written first. */
@@ -82,6 +102,7 @@ export class Store extends EventEmitter {
   close(): void {
     if (!this.raw.open) return;
     this.flushDeliveries();
+    openStores.delete(this);
     this.raw.close();
   }
 
