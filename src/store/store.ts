@@ -129,8 +129,10 @@ export class Store extends EventEmitter {
       // must not cost an fsync each on the webhook path.
       out = enqueue.length > 0 ? this.d.durable(write) : this.d.tx(write);
     } catch (err) {
-      failed(earlier, err);
-      throw err;
+      if (earlier.length === 0) throw err;
+      // One of the earlier rows may be what failed: each is written alone, then this one.
+      this.insertEach(earlier);
+      return this.recordDelivery(d, enqueue, ignored);
     }
     this.written(earlier, earlierIds);
     for (const job of out.jobs) this.emit('job', job);
@@ -162,10 +164,26 @@ export class Store extends EventEmitter {
     try {
       ids = this.d.tx(() => batch.map((p) => deliveries.insertDelivery(this.d, p.record)));
     } catch (err) {
-      failed(batch, err);
+      if (batch.length === 1) failed(batch, err);
+      else this.insertEach(batch); // a row that cannot be written loses only itself
       return;
     }
     this.written(batch, ids);
+  }
+
+  /** Writes each row in a transaction of its own (after its batch failed), in order; reports each failure. */
+  private insertEach(batch: Pending[]): void {
+    const done: Pending[] = [];
+    const ids: number[] = [];
+    for (const p of batch) {
+      try {
+        ids.push(this.d.tx(() => deliveries.insertDelivery(this.d, p.record)));
+        done.push(p);
+      } catch (err) {
+        failed([p], err);
+      }
+    }
+    this.written(done, ids);
   }
 
   private takePending(): Pending[] {
