@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store, type DeliveryEvent, type DeliveryRecord } from './store.js';
@@ -76,20 +77,33 @@ test('an accepted delivery not written yet already makes its id a duplicate, for
   assert.equal(store.isDuplicate('github', 'refused', ['site']), false, 'a refused delivery burns no id');
 });
 
-test('a batch that cannot be written is reported to its listeners, once each, and the store goes on', async (t) => {
+test('a row that cannot be written is reported to its listener and loses only itself; the store goes on', async (t) => {
   const { store, file } = open(t);
   const reports: [string, number][] = [];
   const onError = (err: unknown, n: number) => reports.push([(err as Error).message, n]);
-  // status_code is NOT NULL: this row makes the whole batch fail.
+  store.recordDeliveryLater(row('w'), never);
+  // status_code is NOT NULL: this row cannot be written; its batch fails, then each is written alone.
   store.recordDeliveryLater(row('x', null as unknown as number), onError);
-  store.recordDeliveryLater(row('y'), onError);
+  store.recordDeliveryLater(row('y'), never);
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(reports.length, 1);
   assert.match(reports[0]![0], /NOT NULL/);
-  assert.equal(reports[0]![1], 2);
+  assert.equal(reports[0]![1], 1);
+  assert.deepEqual(committed(file), ['w', 'y']);
   store.recordDeliveryLater(row('z'), never);
   await once(store, 'delivery');
-  assert.deepEqual(committed(file), ['z']);
+  assert.deepEqual(committed(file), ['w', 'y', 'z']);
+});
+
+test('a pending row that cannot be written does not fail the delivery with jobs written after it', (t) => {
+  const { store, file } = open(t);
+  const reports: number[] = [];
+  store.recordDeliveryLater(row('x', null as unknown as number), (_err, n) => reports.push(n));
+  store.recordDeliveryLater(row('refused'), never);
+  const out = store.recordDelivery(row('queued', 202, { outcome: 'queued' }), [{ repo: 'site', ref: 'refs/heads/main', hintSha: null }]);
+  assert.equal(out.jobs.length, 1);
+  assert.deepEqual(committed(file), ['refused', 'queued']);
+  assert.deepEqual(reports, [1]);
 });
 
 test('close writes what is pending', (t) => {
@@ -98,4 +112,19 @@ test('close writes what is pending', (t) => {
   store.recordDeliveryLater(row('last'), never);
   store.close();
   assert.deepEqual(committed(file), ['last']);
+});
+
+test('a process that exits at once (a second SIGTERM while stopping: process.exit) still writes what is pending', (t) => {
+  const file = join(tempDir(t), 'autopull.db');
+  const store = new URL('./store.ts', import.meta.url).href;
+  // A real process: the rows are answered, then the process exits in the same turn, before
+  // the setImmediate that writes them runs and without Store.close.
+  const base = JSON.stringify({ ...row('x'), body: undefined });
+  const script = `const { Store } = await import(${JSON.stringify(store)});
+const s = new Store(${JSON.stringify(file)});
+for (const id of ['a', 'b']) s.recordDeliveryLater({ ...${base}, delivery_id: id, body: Buffer.from('{}') }, () => {});
+process.exit(1);`;
+  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(res.status, 1, res.stderr);
+  assert.deepEqual(committed(file), ['a', 'b']);
 });

@@ -29,6 +29,23 @@ interface Pending {
 }
 
 /** Tells each distinct listener of a batch that could not be written, once. */
+/**
+ * Stores with deliveries that may be pending. A process that exits at once (process.exit: a
+ * second SIGTERM while stopping, the drain timer) runs no setImmediate and no close; the
+ * pending rows, already answered, are written on 'exit' (SQLite here is synchronous).
+ */
+const openStores = new Set<Store>();
+let exitHook = false;
+function flushOnExit(): void {
+  for (const s of openStores) {
+    try {
+      s.flushDeliveries();
+    } catch {
+      // closed meanwhile: nothing to write
+    }
+  }
+}
+
 function failed(batch: Pending[], err: unknown): void {
   for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
 }
@@ -71,6 +88,9 @@ export class Store extends EventEmitter {
     migrate(this.raw);
     this.d = new Db(this.raw);
     this.queue = new SqliteJobQueue(this.d, { changed: (id) => this.emit('job', id) });
+    openStores.add(this);
+    if (!exitHook) process.on('exit', flushOnExit);
+    exitHook = true;
   }
 
   /** The connection, for the modules that run their own SQL: deliveries answered before are written first. */
@@ -82,6 +102,7 @@ export class Store extends EventEmitter {
   close(): void {
     if (!this.raw.open) return;
     this.flushDeliveries();
+    openStores.delete(this);
     this.raw.close();
   }
 
@@ -108,8 +129,10 @@ export class Store extends EventEmitter {
       // must not cost an fsync each on the webhook path.
       out = enqueue.length > 0 ? this.d.durable(write) : this.d.tx(write);
     } catch (err) {
-      failed(earlier, err);
-      throw err;
+      if (earlier.length === 0) throw err;
+      // One of the earlier rows may be what failed: each is written alone, then this one.
+      this.insertEach(earlier);
+      return this.recordDelivery(d, enqueue, ignored);
     }
     this.written(earlier, earlierIds);
     for (const job of out.jobs) this.emit('job', job);
@@ -141,10 +164,26 @@ export class Store extends EventEmitter {
     try {
       ids = this.d.tx(() => batch.map((p) => deliveries.insertDelivery(this.d, p.record)));
     } catch (err) {
-      failed(batch, err);
+      if (batch.length === 1) failed(batch, err);
+      else this.insertEach(batch); // a row that cannot be written loses only itself
       return;
     }
     this.written(batch, ids);
+  }
+
+  /** Writes each row in a transaction of its own (after its batch failed), in order; reports each failure. */
+  private insertEach(batch: Pending[]): void {
+    const done: Pending[] = [];
+    const ids: number[] = [];
+    for (const p of batch) {
+      try {
+        ids.push(this.d.tx(() => deliveries.insertDelivery(this.d, p.record)));
+        done.push(p);
+      } catch (err) {
+        failed([p], err);
+      }
+    }
+    this.written(done, ids);
   }
 
   private takePending(): Pending[] {

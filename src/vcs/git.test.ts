@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchAll, materialise, resolveCommit } from './git.js';
+import { ensureCache, fetchAll, materialise, resolveCommit } from './git.js';
 import { bareRemote, commit, git, push, workRepo } from '../../test/helpers/git.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 import type { Sha } from '../lib/ids.js';
@@ -37,6 +38,16 @@ test('a branch resolves from its loose ref, then from packed-refs, and a deleted
   assert.equal(await resolveCommit(cache, 'refs/heads/../../config'), null);
 });
 
+test('a name git refuses resolves to null, as git says, not to the file a path join finds', async (t) => {
+  const { remote, work, cache } = setup(t);
+  commit(work, { a: '1' });
+  push(work);
+  await fetchAll(cache, remote);
+  for (const rev of ['refs/heads/./main', 'refs/heads//main', 'refs/heads/main/', 'refs/heads/x/../main']) {
+    assert.equal(await resolveCommit(cache, rev), null, rev);
+  }
+});
+
 test('an annotated tag resolves to its commit, a sha to itself', async (t) => {
   const { remote, work, cache } = setup(t);
   const sha = commit(work, { a: '1' });
@@ -63,4 +74,22 @@ test('materialise writes the tree of a commit into a folder: files, modes and li
   assert.equal(readlinkSync(join(out, 'link')), 'a/b/c.txt');
   assert.deepEqual(readdirSync(out).sort(), ['a', 'link', 'run']);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.index-')), [], 'the throw-away index is gone');
+});
+
+test('materialise of a commit with a link and a file under the same name writes nothing outside the release', async (t) => {
+  const { dir, cache } = setup(t);
+  await ensureCache(cache);
+  const outside = join(dir, 'outside');
+  mkdirSync(outside);
+  // Made with plumbing: no working tree can hold it. A sender who can push can push this.
+  const run = (args: string[], input: string) => execFileSync('git', ['--git-dir', cache, ...args], { input, encoding: 'utf8' }).trim();
+  const blob = run(['hash-object', '-w', '--stdin'], 'owned\n');
+  const link = run(['hash-object', '-w', '--stdin'], outside);
+  const sub = run(['mktree'], `100644 blob ${blob}\tx\n`);
+  const tree = run(['mktree', '--missing'], `120000 blob ${link}\tlink\n040000 tree ${sub}\tlink\n`);
+  const sha = run(['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit-tree', '-m', 'evil', tree], '') as Sha;
+  const out = join(dir, 'release');
+  await materialise(cache, sha, out).catch(() => undefined); // git may refuse it: either way, nothing outside
+  assert.deepEqual(readdirSync(outside), [], 'nothing written through the link');
+  assert.ok(!existsSync(join(out, 'link')) || !lstatSync(join(out, 'link')).isSymbolicLink() || !existsSync(join(out, 'link', 'x')));
 });

@@ -5,6 +5,7 @@ import { childEnv } from '../lib/child-env.js';
 import { run, type RunOptions } from '../lib/exec.js';
 import { parseSha, type Sha } from '../lib/ids.js';
 import { urlSecrets } from '../lib/redact.js';
+import { refNameProblem } from './ref-name.js';
 
 /**
  * The only code that runs git. Caches are bare repositories under data_dir, fetched from the
@@ -58,7 +59,8 @@ export async function resolveCommit(cacheDir: string, rev: string): Promise<Sha 
  * may need peeling), a symbolic ref, a name not found, a reftable repository.
  */
 function branchHead(cacheDir: string, rev: string): Sha | null {
-  if (!/^refs\/heads\/[^\0]+$/.test(rev) || rev.includes('..') || existsSync(join(cacheDir, 'reftable'))) return null;
+  // A name git refuses (refs/heads/./main) is left to git: a path join would find another ref's file.
+  if (!rev.startsWith('refs/heads/') || refNameProblem(rev) !== null || existsSync(join(cacheDir, 'reftable'))) return null;
   try {
     return parseSha(readFileSync(join(cacheDir, rev), 'utf8'));
   } catch {

@@ -145,7 +145,7 @@ function answer(deps: AppDeps, guard: HookGuard, req: FastifyRequest, reply: Fas
 }
 
 export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const lost = (err: unknown, count: number) => deps.logger.error({ err }, `could not write ${count} answered deliveries to the ledger: ${errorMessage(err)}`);
+  const lost = (err: unknown, count: number) => deps.logger.error({ err }, `could not write ${count} answered deliver${count === 1 ? 'y' : 'ies'} to the ledger: ${errorMessage(err)}`);
   const receiveDeps = () => ({ config: deps.config, now: deps.now?.() ?? new Date(), isDuplicate: deps.store.isDuplicate.bind(deps.store) });
 
   // Rate limits (limits.rate): an address past them is answered before its body is read.
