@@ -128,3 +128,19 @@ process.exit(1);`;
   assert.equal(res.status, 1, res.stderr);
   assert.deepEqual(committed(file), ['a', 'b']);
 });
+
+test('a delivery listener that throws is a process warning, not a crash: the rows stay written', async (t) => {
+  const { store, file } = open(t);
+  const heard: number[] = [];
+  store.on('delivery', () => {
+    throw new Error('listener bug');
+  });
+  store.on('delivery', (e: DeliveryEvent) => heard.push(e.id));
+  const warned = once(process, 'warning');
+  store.recordDeliveryLater(row('w1'), never);
+  await new Promise((resolve) => setImmediate(resolve));
+  const [w] = (await warned) as [Error];
+  assert.match(w.message, /a listener of the delivery event threw: listener bug/);
+  assert.deepEqual(committed(file), ['w1']);
+  assert.deepEqual(heard, [], 'an EventEmitter stops at the first throw: the later listener is not called');
+});

@@ -1,3 +1,4 @@
+import { errorMessage } from '../lib/errors.js';
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
@@ -192,8 +193,19 @@ export class Store extends EventEmitter {
     return batch;
   }
 
+  /**
+   * Tells the listeners (metrics, the live feed, retention) of rows now written. A listener's
+   * throw must not undo what was answered: from a setImmediate it would end the process, so it
+   * is reported as a process warning instead.
+   */
   private written(batch: Pending[], ids: number[]): void {
-    batch.forEach((p, i) => this.emit('delivery', { id: ids[i] as number, status_code: p.record.status_code, provider: p.record.provider } satisfies DeliveryEvent));
+    batch.forEach((p, i) => {
+      try {
+        this.emit('delivery', { id: ids[i] as number, status_code: p.record.status_code, provider: p.record.provider } satisfies DeliveryEvent);
+      } catch (err) {
+        process.emitWarning(`a listener of the delivery event threw: ${errorMessage(err)}`);
+      }
+    });
   }
 
   isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
