@@ -18,7 +18,6 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Pool } from 'undici';
 import { run } from '../src/lib/exec.js';
 import { RuntimeClient } from '../src/runtime/client.js';
 import type { RuntimeStatus } from '../src/runtime/protocol.js';
@@ -33,6 +32,7 @@ import { pacedLoad, type LoadRecord, type Sample } from './paced-load.js';
 import { load as closedLoad } from './proxy.js';
 import { stopRuntime } from '../test/helpers/runtime.js';
 import { runBench, writeReport } from './report.js';
+import { seen } from './restart-mode.js';
 
 const RATE = 200;
 const DEPLOYS = Number(process.env.BENCH_ZD_DEPLOYS ?? 20);
@@ -257,27 +257,6 @@ async function overhead(p: Project, proxyPort: number) {
 
 // ---- push-to-live ----
 
-/** Polls `port` (kept-alive, every 2 ms, bounded) until it answers `version V `; resolves with when. */
-async function seen(port: number, v: string, timeoutMs = 30_000): Promise<number> {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1, keepAliveTimeout: 10_000 });
-  const until = Date.now() + timeoutMs;
-  const want = `version ${v} `;
-  try {
-    for (;;) {
-      try {
-        const r = await pool.request({ path: '/', method: 'GET', headersTimeout: 2000, bodyTimeout: 2000 });
-        const body = await r.body.text();
-        if (r.statusCode === 200 && body.startsWith(want)) return now();
-      } catch {
-        // not answering yet (the hand-run app between kill and listen)
-      }
-      if (Date.now() > until) throw new Error(`port ${port} never served ${want}`);
-      await delay(2);
-    }
-  } finally {
-    await pool.close();
-  }
-}
 
 interface LogLine {
   ts: string;
