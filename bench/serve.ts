@@ -62,14 +62,17 @@ export async function spawnServe(configFile: string, cleanups: (() => unknown)[]
     url,
     startMs,
     exited,
-    async stop() {
-      if (!alive()) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(proc, exited),
   };
+}
+
+/** SIGTERM, then SIGKILL after 15 s; resolves when the process has exited (at once if it has). */
+async function stopProcess(proc: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 export interface Listening {
@@ -116,13 +119,7 @@ export async function spawnListening(cmd: string, args: string[], port: number, 
     pid: proc.pid as number,
     port,
     startMs,
-    async stop() {
-      if (!alive()) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(proc, exited),
   };
 }
 

@@ -1,13 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.js';
-import { parseConfigText } from '../../src/config/load.js';
-import { Store } from '../../src/store/store.js';
-import { tempDir } from './tmp.js';
+import type { Store } from '../../src/store/store.js';
+import { listenConfig } from './served-app.js';
 
 export const HOOK_SECRET = 'raw-http-secret';
 
@@ -26,33 +20,12 @@ export interface Listening {
  * `host` ::ffff:127.0.0.1 listens on loopback only, as a dual-stack listener sees IPv4 peers (::ffff:127.0.0.x).
  */
 export async function listenApp(t: { after(fn: () => unknown): void }, extra = '', opts: { host?: '127.0.0.1' | '::ffff:127.0.0.1' } = {}): Promise<Listening> {
-  const dir = tempDir(t);
-  const config = parseConfigText(
-    `data_dir: ./data
+  const text = `data_dir: ./data
 repos:
   blog: { url: 'https://github.com/acme/blog.git', secret: ${HOOK_SECRET}, deploy: { path: ./srv } }
-${extra}`,
-    join(dir, 'autopull.yml'),
-    {},
-  );
-  const store = new Store(join(dir, 'data', 'autopull.db'));
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const kicked: string[] = [];
-  const app = await buildApp({ config, store, logger: pino({ level: 'info' }, sink), kick: (r) => kicked.push(r), apiTokens: [] });
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: 0 });
-  t.after(async () => {
-    // Stalled test connections must not hold the close up (nor a failing test).
-    app.server.closeAllConnections();
-    await app.close();
-    store.close();
-  });
-  return { app, port: (app.server.address() as AddressInfo).port, store, kicked, logs };
+${extra}`;
+  const { app, port, store, kicked, logs } = await listenConfig(t, text, { host: opts.host });
+  return { app, port, store, kicked, logs };
 }
 
 /** A raw connection to 127.0.0.1:port from `localAddress` (any 127.x.y.z is loopback on Linux). */

@@ -22,13 +22,14 @@ export interface ServedApp {
   api(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/**
- * The real app listening on 127.0.0.1:0 over a real SQLite store, from YAML (`data_dir` and
- * `auth_token: TOKEN` are added); `deps` overrides parts of AppDeps. Closed when the test ends.
- */
-export async function servedApp(t: { after(fn: () => unknown): void }, yaml: string, deps: Partial<AppDeps> = {}): Promise<ServedApp> {
+/** The real app from a config's whole text, listening on `host`:0, with every log line kept; closed when the test ends. */
+export async function listenConfig(
+  t: { after(fn: () => unknown): void },
+  text: string,
+  o: { deps?: Partial<AppDeps>; host?: string } = {},
+): Promise<{ app: FastifyInstance; port: number; store: Store; dir: string; logs: Record<string, unknown>[]; kicked: string[] }> {
   const dir = tempDir(t);
-  const config = parseConfigText(`data_dir: ./data\nauth_token: ${TOKEN}\n${yaml}`, join(dir, 'autopull.yml'), {});
+  const config = parseConfigText(text, join(dir, 'autopull.yml'), {});
   const store = new Store(join(dir, 'data', 'autopull.db'));
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -38,15 +39,24 @@ export async function servedApp(t: { after(fn: () => unknown): void }, yaml: str
     },
   });
   const kicked: string[] = [];
-  const app = await buildApp({ config, store, logger: pino({ level: 'info' }, sink), kick: (r) => kicked.push(r), apiTokens: [], ...deps });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const app = await buildApp({ config, store, logger: pino({ level: 'info' }, sink), kick: (r) => kicked.push(r), apiTokens: [], ...o.deps });
+  await app.listen({ host: o.host ?? '127.0.0.1', port: 0 });
   t.after(async () => {
-    // A client's spare kept-alive connection must not hold the close up for its timeout.
+    // A client's spare kept-alive connection (or a stalled test connection) must not hold the close up.
     app.server.closeAllConnections();
     await app.close();
     store.close();
   });
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return { app, port: (app.server.address() as AddressInfo).port, store, dir, logs, kicked };
+}
+
+/**
+ * The real app listening on 127.0.0.1:0 over a real SQLite store, from YAML (`data_dir` and
+ * `auth_token: TOKEN` are added); `deps` overrides parts of AppDeps. Closed when the test ends.
+ */
+export async function servedApp(t: { after(fn: () => unknown): void }, yaml: string, deps: Partial<AppDeps> = {}): Promise<ServedApp> {
+  const { app, port, store, dir, logs, kicked } = await listenConfig(t, `data_dir: ./data\nauth_token: ${TOKEN}\n${yaml}`, { deps });
+  const url = `http://127.0.0.1:${port}`;
   return {
     app,
     url,

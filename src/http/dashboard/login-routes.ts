@@ -30,17 +30,26 @@ function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, nex
 }
 
 /**
- * `GET /login?once=CODE`: a one-time login link (LoginLinks) exchanged for a session cookie;
- * a used, expired or made-up code is refused (401, the login form says why) and counts as a
- * failed login for the address, like a wrong token.
+ * The key failed logins count under (the client address; IPv6: its /64), after refusing with
+ * 429 and Retry-After an address past the limit, even with the right token or link.
  */
-function onceLogin(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions, code: string, next: string): FastifyReply {
+function loginKeyOrRefuse(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions): string {
   const key = addressKey(req.clientAddress);
   const wait = o.limiter.retryAfter(key);
   if (wait > 0) {
     void reply.header('retry-after', String(wait));
     throw new AppError('rate_limited', `too many failed logins from your address; try again in ${Math.ceil(wait / 60)} min`);
   }
+  return key;
+}
+
+/**
+ * `GET /login?once=CODE`: a one-time login link (LoginLinks) exchanged for a session cookie;
+ * a used, expired or made-up code is refused (401, the login form says why) and counts as a
+ * failed login for the address, like a wrong token.
+ */
+function onceLogin(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions, code: string, next: string): FastifyReply {
+  const key = loginKeyOrRefuse(req, reply, o);
   const hash = o.links.take(code);
   if (hash === null || !acceptedTokens(o.deps).some((t) => tokenHash(t) === hash)) {
     o.limiter.failed(key);
@@ -70,12 +79,7 @@ export async function loginRoutes(app: FastifyInstance, o: DashboardOptions): Pr
   app.post('/login', async (req, reply) => {
     const form = formBody(req);
     const next = safeNext(form.get('next'));
-    const key = addressKey(req.clientAddress);
-    const wait = o.limiter.retryAfter(key);
-    if (wait > 0) {
-      void reply.header('retry-after', String(wait));
-      throw new AppError('rate_limited', `too many failed logins from your address; try again in ${Math.ceil(wait / 60)} min`);
-    }
+    const key = loginKeyOrRefuse(req, reply, o);
     const expected = cookies(req)[LOGIN_COOKIE] ?? '';
     const given = form.get('_csrf') ?? '';
     if (given === '' || expected === '' || !safeEqual(given, expected)) {
