@@ -13,16 +13,24 @@ import { runtimePaths } from '../../src/runtime/runtime.js';
 
 const proxied = (t: { after(fn: () => unknown): void }, probation: string) => proxiedProject(t, { probation, drain: '2s', healthTimeout: '2s' });
 
-test('behind the proxy: serve killed in probation, the release unhealthy at the next start: back to the previous release, current and route agree', async (t) => {
-  const { p, proxyPort } = await proxied(t, '60s');
-  // Release 1 goes live with a short probation; release 2's is long enough to kill serve in it.
-  const short = readFileSync(p.configFile, 'utf8');
-  writeFileSync(p.configFile, short.replace('probation: 60s', 'probation: 100ms'));
-  const s0 = await serve(p.configFile, t);
-  assert.equal((await deploy(s0, p, { version: '1' })).state, 'succeeded');
-  await servesVersion(proxyPort, /^version 1 /);
+/**
+ * Release 1 goes live with a short probation (serve then stopped); the config is left with a
+ * 60 s probation, long enough to kill something during release 2's.
+ */
+async function liveThenLongProbation(t: { after(fn: () => unknown): void }): Promise<Awaited<ReturnType<typeof proxied>>> {
+  const r = await proxied(t, '60s');
+  const long = readFileSync(r.p.configFile, 'utf8');
+  writeFileSync(r.p.configFile, long.replace('probation: 60s', 'probation: 100ms'));
+  const s0 = await serve(r.p.configFile, t);
+  assert.equal((await deploy(s0, r.p, { version: '1' })).state, 'succeeded');
+  await servesVersion(r.proxyPort, /^version 1 /);
   assert.equal(await s0.stop(), 0);
-  writeFileSync(p.configFile, short);
+  writeFileSync(r.p.configFile, long);
+  return r;
+}
+
+test('behind the proxy: serve killed in probation, the release unhealthy at the next start: back to the previous release, current and route agree', async (t) => {
+  const { p, proxyPort } = await liveThenLongProbation(t);
   const s1 = await serve(p.configFile, t);
   const sha2 = p.pushCommit({ version: '2' });
   const second = (await deliverPush(s1.url, p, sha2)).job;
@@ -32,7 +40,7 @@ test('behind the proxy: serve killed in probation, the release unhealthy at the 
   const release2 = readlinkSync(join(p.deployPath, 'current'));
   // Release 2 turns unhealthy while no serve watches it.
   writeFileSync(join(p.deployPath, release2, 'health'), 'bad');
-  writeFileSync(p.configFile, short.replace('probation: 60s', 'probation: 300ms'));
+  writeFileSync(p.configFile, readFileSync(p.configFile, 'utf8').replace('probation: 60s', 'probation: 300ms'));
   const s2 = await serve(p.configFile, t);
   const jobs = await waitForJobs(s2.url, p.token, (js) => js.some((j) => j.retry_of === second && ['succeeded', 'failed'].includes(j.state)), 60_000);
   const retry = jobs.find((j) => j.retry_of === second)!;
@@ -74,13 +82,7 @@ test('supervised on one port: serve killed in probation, the release unhealthy a
 });
 
 test('behind the proxy: the runtime killed in probation: the job reverts, and no instance is left running unrouted', async (t) => {
-  const { p, proxyPort } = await proxied(t, '60s');
-  const long = readFileSync(p.configFile, 'utf8');
-  writeFileSync(p.configFile, long.replace('probation: 60s', 'probation: 100ms'));
-  const s0 = await serve(p.configFile, t);
-  assert.equal((await deploy(s0, p, { version: '1' })).state, 'succeeded');
-  assert.equal(await s0.stop(), 0);
-  writeFileSync(p.configFile, long);
+  const { p, proxyPort } = await liveThenLongProbation(t);
   const s = await serve(p.configFile, t);
   const second = (await deliverPush(s.url, p, p.pushCommit({ version: '2' }))).job;
   await waitForLog(s.url, p.token, second, /^probation/);
