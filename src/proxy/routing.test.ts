@@ -15,6 +15,18 @@ async function heldApp(t: Parameters<typeof testApp>[0], id: string) {
   return { ...app, held, arrived: () => new Promise<{ req: IncomingMessage; res: ServerResponse }>((r) => waiters.push(r)) };
 }
 
+/** Target `a` (held answers) routed, a request `/slow` in flight on it, and `b` ready beside it. */
+async function slowOnA(t: Parameters<typeof testApp>[0]) {
+  const a = await heldApp(t, 'a');
+  const b = await testApp(t, 'b');
+  const { proxy, port } = await testProxy(t);
+  proxy.route({ id: 'a', port: a.port }, { drainMs: 0 });
+  const arrived = a.arrived();
+  const slow = send(port, '/slow');
+  await arrived;
+  return { a, b, proxy, port, slow };
+}
+
 test('no target: HTTP requests and upgrades get 503 JSON with Retry-After', async (t) => {
   const { proxy, port } = await testProxy(t);
   assert.equal(proxy.target(), null);
@@ -50,13 +62,7 @@ test('route switches atomically: each request after route() returns reaches the 
 });
 
 test('a slow request in flight across a switch completes on the old target; drained resolves once it is done', async (t) => {
-  const a = await heldApp(t, 'a');
-  const b = await testApp(t, 'b');
-  const { proxy, port } = await testProxy(t);
-  proxy.route({ id: 'a', port: a.port }, { drainMs: 0 });
-  const arrived = a.arrived();
-  const slow = send(port, '/slow');
-  await arrived;
+  const { a, b, proxy, port, slow } = await slowOnA(t);
   assert.deepEqual(proxy.open('a'), { requests: 1, sockets: 0 });
 
   const { drained } = proxy.route({ id: 'b', port: b.port }, { drainMs: 60_000 });
@@ -123,13 +129,7 @@ test('at drainMs a stream of unknown length (SSE) ends cleanly: the client sees 
 });
 
 test('routing back to a target still draining (a revert) keeps it, its requests in flight and its pool', async (t) => {
-  const a = await heldApp(t, 'a');
-  const b = await testApp(t, 'b');
-  const { proxy, port } = await testProxy(t);
-  proxy.route({ id: 'a', port: a.port }, { drainMs: 0 });
-  const arrived = a.arrived();
-  const slow = send(port, '/slow');
-  await arrived;
+  const { a, b, proxy, port, slow } = await slowOnA(t);
   const first = proxy.route({ id: 'b', port: b.port }, { drainMs: 60_000 });
   const back = proxy.route({ id: 'a', port: a.port }, { drainMs: 60_000 });
   assert.deepEqual(await first.drained, { id: 'a', outcome: 'rerouted', closed: { requests: 0, sockets: 0 } });
