@@ -34,8 +34,10 @@ export interface LogHandle {
  * lines are shown by pino-pretty, in colour; piped or redirected they stay JSON, so a
  * machine reading them (journald, a log shipper) gets what it can parse.
  *
- * Writes are synchronous: a line logged just before an exit is on disk, and the log of a
- * server that stops (or crashes) ends with what it last did.
+ * Lines are written synchronously once per event-loop turn (TurnBatch): a flood of deliveries
+ * costs one write per turn, not one per line, and a line logged just before an exit (or an
+ * uncaught exception) is still on disk, since pending lines are written on 'exit'. Only a
+ * SIGKILL can lose lines, those of the turn it interrupts.
  */
 export function openLog(opts: { level: LogLevel; file?: string; pretty?: boolean }): LogHandle {
   const base = { level: opts.level, base: { name: 'autopull' } };
@@ -43,13 +45,62 @@ export function openLog(opts: { level: LogLevel; file?: string; pretty?: boolean
     // Owner-only, like every file autopull keeps: a log holds what builds and apps print.
     mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
     const dest = pino.destination({ dest: opts.file, append: true, sync: true, mode: 0o600 } as Parameters<typeof pino.destination>[0]);
-    return { logger: pino(base, dest), file: opts.file, reopen: () => dest.reopen() };
+    const batch = new TurnBatch(dest);
+    return {
+      logger: pino(base, batch),
+      file: opts.file,
+      reopen: () => {
+        batch.flush();
+        dest.reopen();
+      },
+    };
   }
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
   const dest: DestinationStream = pretty
     ? prettyStream()({ destination: 1, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' })
-    : pino.destination({ dest: 1, sync: true });
+    : new TurnBatch(pino.destination({ dest: 1, sync: true }));
   return { logger: pino(base, dest), file: null, reopen: () => undefined };
+}
+
+/** Batches with lines not written yet: written on 'exit' (one listener for all). */
+const unwritten = new Set<TurnBatch>();
+let exitHooked = false;
+
+/**
+ * A destination that collects the lines of one event-loop turn and writes them to `dest` in
+ * one synchronous write, just after the turn (setImmediate), or on 'exit' when the process
+ * ends first (process.exit, an uncaught exception). Under a flood of deliveries this turns a
+ * write per line into a write per turn; an idle server still writes each line within
+ * the turn that logged it.
+ */
+export class TurnBatch implements DestinationStream {
+  private lines: string[] = [];
+
+  constructor(private readonly dest: { write(text: string): unknown }) {}
+
+  write(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > 1) return;
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', () => {
+        for (const b of unwritten) b.flush();
+      });
+    }
+    unwritten.add(this);
+    setImmediate(this.flush);
+  }
+
+  /** Writes the lines collected so far (a no-op when there are none); pino's logger.flush(cb) calls it. */
+  readonly flush = (cb?: unknown): void => {
+    if (this.lines.length > 0) {
+      const text = this.lines.length === 1 ? (this.lines[0] as string) : this.lines.join('');
+      this.lines = [];
+      unwritten.delete(this);
+      this.dest.write(text);
+    }
+    if (typeof cb === 'function') (cb as () => void)();
+  };
 }
 
 /** pino-pretty, loaded only for a terminal: a server whose log is piped or in a file never pays for it. */

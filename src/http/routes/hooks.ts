@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { RepoName } from '../../lib/ids.js';
 import type { AppDeps } from '../deps.js';
 import { receiveAny, receiveForRepo, type Decision } from '../../webhooks/receive.js';
 import type { WebhookRequest } from '../../webhooks/provider.js';
@@ -35,12 +36,15 @@ export function storedHeaders(headers: FastifyRequest['headers']): Record<string
   return out;
 }
 
-function toWebhookRequest(req: FastifyRequest): WebhookRequest {
+const NO_BODY = Buffer.alloc(0);
+
+/** The delivery as the pipeline sees it; `withBody` false before the body was read. */
+function toWebhookRequest(req: FastifyRequest, withBody = true): WebhookRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   return {
     headers,
-    rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    rawBody: withBody && Buffer.isBuffer(req.body) ? req.body : NO_BODY,
     query: (req.query ?? {}) as Record<string, string>,
     remoteAddress: req.clientAddress,
   };
@@ -80,6 +84,8 @@ export interface Recorded {
 interface RecordOptions {
   repoParam?: string;
   redeliveryOf?: number;
+  /** The body was never read (the delivery was answered first): the row says nothing is stored of it. */
+  bodyUnread?: boolean;
 }
 
 /** The ledger row of a decision: headers with secrets redacted; the query string, which may hold a token, never stored. */
@@ -96,7 +102,7 @@ function ledgerRow(deps: AppDeps, decision: Decision, deliveryId: string, raw: W
     message: decision.message,
     headers,
     body: raw.rawBody,
-    body_truncated: false,
+    body_truncated: opts.bodyUnread === true,
     redelivery_of: opts.redeliveryOf ?? null,
   });
 }
@@ -132,9 +138,9 @@ export function recordDecision(deps: AppDeps, log: FastifyRequest['log'], decisi
  * its answer, with the others of the same turn in one transaction (Store.recordDeliveryLater):
  * a flood of refusals costs one commit per turn, not one per delivery.
  */
-function answer(deps: AppDeps, guard: HookGuard, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest, lost: (err: unknown, count: number) => void): FastifyReply {
+function answer(deps: AppDeps, guard: HookGuard, req: FastifyRequest, reply: FastifyReply, decision: Decision, raw: WebhookRequest, lost: (err: unknown, count: number) => void, bodyUnread = false): FastifyReply {
   if (guard.judge(req, reply, decision)) return reply;
-  const opts = { repoParam: (req.params as { repo?: string }).repo };
+  const opts = { repoParam: (req.params as { repo?: string }).repo, bodyUnread };
   if (decision.enqueue.length > 0 || decision.ignoredJobs.length > 0) {
     const out = recordDecision(deps, req.log, decision, raw, storedHeaders(req.headers), opts);
     return reply.code(out.status).send(out.body);
@@ -151,8 +157,17 @@ export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   // Rate limits (limits.rate): an address past them is answered before its body is read.
   const guard = new HookGuard(deps, app.hookLimits, (req, status, outcome, message) => recordRejectedDelivery(deps, req, status, outcome, message));
   const onRequest = guard.onRequest;
+  // A repo name that is not configured is answered 404 before the body is read (Node drops
+  // the body's bytes as they come): nothing of such a body is kept anyway (cap-rejected.ts),
+  // and a flood of them then costs no buffering, no copy and no parse.
+  const unknownRepo = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const name = (req.params as { repo: string }).repo;
+    if (deps.config.repos.has(name as RepoName)) return done();
+    const raw = toWebhookRequest(req, false);
+    answer(deps, guard, req, reply, receiveForRepo(raw, name, receiveDeps()), raw, lost, true);
+  };
 
-  app.post<{ Params: { repo: string } }>('/hooks/:repo', { onRequest }, async (req, reply) => {
+  app.post<{ Params: { repo: string } }>('/hooks/:repo', { onRequest: [onRequest, unknownRepo] }, async (req, reply) => {
     const raw = toWebhookRequest(req);
     return answer(deps, guard, req, reply, receiveForRepo(raw, req.params.repo, receiveDeps()), raw, lost);
   });
