@@ -1,18 +1,18 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { AppDeps } from './deps.js';
 import type { Decision } from '../webhooks/receive.js';
-import { isAuthFailure, type HookLimits, type LimitName, type Refusal } from '../webhooks/hook-limits.js';
+import { isAuthFailure, WIDE_FACTOR, type AddressKeys, type HookLimits, type LimitName, type Refusal } from '../webhooks/hook-limits.js';
 import type { RateSpec } from '../lib/rate-table.js';
-import { addressKey } from './limits.js';
+import { addressKey, wideAddressKey } from './limits.js';
 
 /** A refused delivery is recorded (ledger and log) at most once per limit in this window; the others are only counted. */
 export const SUMMARY_MS = 10_000;
 
 type Record429 = (req: FastifyRequest, status: number, outcome: string, message: string) => void;
 
-/** The key an address counts under: an IPv4 address as it is, an IPv6 one by its /64 (limits.ts addressKey). */
-function keyOf(address: string): string {
-  return address.includes(':') ? addressKey(address) : address;
+/** The keys an address counts under: an IPv4 address as it is; an IPv6 one by its /64 and its /48 (hook-limits.ts AddressKeys). */
+function keysOf(address: string): AddressKeys {
+  return address.includes(':') ? { key: addressKey(address), wide: wideAddressKey(address) } : { key: address, wide: null };
 }
 
 function formatRate(rate: RateSpec | null): string {
@@ -54,21 +54,21 @@ export class HookGuard {
   }
 
   /** Requests whose address was past failed_auth when they came (the milliseconds it had to wait). */
-  private readonly locked = new WeakMap<FastifyRequest, number>();
+  private readonly locked = new WeakMap<FastifyRequest, { waitMs: number; wide?: string }>();
 
   readonly onRequest = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     if (!this.limits.enabled) return done();
-    const key = keyOf(req.clientAddress);
+    const keys = keysOf(req.clientAddress);
     // Past failed_auth the delivery is still read and verified, for a host's shared address
     // (GitHub's) sends genuine deliveries too: another customer's forged ones must not refuse
     // yours. Only a failure is refused (not written one by one), and it does not count
     // against per_address either, so such a flood cannot use up the shared address's.
-    const wait = this.limits.lockWait(key, this.scope(req));
-    if (wait > 0) {
-      this.locked.set(req, wait);
+    const lock = this.limits.lockWait(keys, this.scope(req));
+    if (lock.waitMs > 0) {
+      this.locked.set(req, lock);
       return done();
     }
-    const refusal = this.limits.admit(key);
+    const refusal = this.limits.admit(keys);
     if (refusal !== null) return this.refuse(req, reply, refusal, this.scope(req));
     done();
   };
@@ -77,12 +77,12 @@ export class HookGuard {
   judge(req: FastifyRequest, reply: FastifyReply, decision: Decision): boolean {
     if (!decision.ok) {
       if (!isAuthFailure(decision.outcome)) return false;
-      const wait = this.locked.get(req);
-      if (wait !== undefined) {
-        this.refuse(req, reply, this.limits.lockedOut(wait), this.scope(req));
+      const lock = this.locked.get(req);
+      if (lock !== undefined) {
+        this.refuse(req, reply, this.limits.lockedOut(lock), this.scope(req));
         return true;
       }
-      this.limits.failed(keyOf(req.clientAddress), this.scope(req), decision.outcome);
+      this.limits.failed(keysOf(req.clientAddress), this.scope(req), decision.outcome);
       return false;
     }
     if (decision.enqueue.length === 0) return false;
@@ -102,7 +102,8 @@ export class HookGuard {
         : refusal.limit === 'per_address'
           ? `too many deliveries from ${address}`
           : `too many deliveries that queue jobs for repo ${scope}`;
-    const message = `${what} (${setting}); try again in ${seconds} s`;
+    const wide = refusal.wide === undefined ? '' : `; counted for its /48 ${refusal.wide}, which may have ${WIDE_FACTOR} times the rate`;
+    const message = `${what} (${setting}${wide}); try again in ${seconds} s`;
     this.summarise(req, refusal.limit, message);
     void reply.code(429).header('retry-after', String(seconds)).send({ ok: false, error: 'rate_limited', message });
   }

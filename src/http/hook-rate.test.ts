@@ -164,3 +164,24 @@ test('IPv6 clients count by /64 and IPv4-mapped peers as IPv4 (dual-stack listen
   assert.equal(mapped.status, 429);
   assert.match(String(mapped.json?.message), /from (::ffff:)?127\.0\.0\.9 /);
 });
+
+test('IPv6: rotating /64s within one /48 gets past no limit: the /48 counts too, at 4 times each rate; another /48 is not held back', async (t) => {
+  const s = await listenApp(t, 'trust_proxy: true\nlimits: { rate: { failed_auth: 2/1m, per_address: 3/1m } }');
+  const from = (net: string, n: number) => `2001:db8:${net}:${n.toString(16)}::1`;
+  // failed_auth 2/1m per /64, so 8/1m for the /48: four /64s use it up between them.
+  for (let n = 1; n <= 4; n++) {
+    for (let i = 0; i < 2; i++) assert.equal((await rawExchange(s.port, forged({ xff: from('1', n) }))).status, 403, `/64 number ${n}`);
+  }
+  const fifth = await rawExchange(s.port, forged({ xff: from('1', 5) }));
+  assert.equal(fifth.status, 429, 'a fresh /64 of the same /48');
+  assert.match(String(fifth.json?.message), /too many failed authentications from 2001:db8:1:5::1 for repo blog \(limits\.rate\.failed_auth: 2\/1m; counted for its \/48 2001:db8:1::\/48, which may have 4 times the rate\)/);
+  assert.equal((await rawExchange(s.port, forged({ xff: from('2', 1) }))).status, 403, 'another /48 has its own count');
+  // per_address: 3/1m per /64, so 12/1m for the /48 (2001:db8:3::/48 has failed nothing).
+  for (let n = 1; n <= 4; n++) {
+    for (let i = 0; i < 3; i++) assert.equal((await rawExchange(s.port, push({ xff: from('3', n), ref: 'refs/heads/untracked' }))).status, 200);
+  }
+  const full = await rawExchange(s.port, push({ xff: from('3', 10), ref: 'refs/heads/untracked' }));
+  assert.equal(full.status, 429);
+  assert.match(String(full.json?.message), /too many deliveries from 2001:db8:3:a::1 \(limits\.rate\.per_address: 3\/1m; counted for its \/48 2001:db8:3::\/48/);
+  assert.equal((await rawExchange(s.port, push({ xff: from('2', 2) }))).status, 202, 'a genuine push from another /48 deploys');
+});

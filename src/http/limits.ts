@@ -58,6 +58,13 @@ export function addressKey(address: string): string {
   return `${prefix.join(':')}::/64`;
 }
 
+/** The /48 of an IPv6 address ("2001:db8:1::/48"); null for IPv4 (also IPv4-mapped IPv6). */
+export function wideAddressKey(address: string): string | null {
+  const plain = address.split('%')[0] as string;
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(plain) || !isIPv6(plain)) return null;
+  return `${ipv6Groups(plain).slice(0, 3).map((g) => parseInt(g, 16).toString(16)).join(':')}::/48`;
+}
+
 const ADDRESS = new WeakMap<Socket, string>();
 /** The address recorded for a connection whose peer was already gone when it was accepted. */
 export const UNKNOWN = 'unknown';
