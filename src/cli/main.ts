@@ -100,8 +100,10 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version; `commander.help` is the usage shown for no command at all, a mistake.
+      // --help, `help [command]` and --version exit 0; the usage shown for no command at all
+      // (commander.help with exit code 1) is a mistake.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       return 2;
     }
     // Messages can carry a job's reason or a server's answer: escaped like all CLI output.

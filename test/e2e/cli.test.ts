@@ -51,6 +51,8 @@ test('usage mistakes exit 2', async () => {
   assert.equal((await runCli(['deploy'])).code, 2);
   assert.equal((await runCli(['logs', 'abc'])).code, 2);
   assert.equal((await runCli(['--help'])).code, 0);
+  assert.equal((await runCli(['help'])).code, 0);
+  assert.equal((await runCli(['help', 'serve'])).code, 0);
   // No command at all is a usage mistake too: the usage goes to stderr, and a script that
   // ran `autopull` with an empty variable learns it did nothing.
   const bare = await runCli([]);
