@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { APP_START, freePort, get, servesVersion, waitUntil } from '../../test/helpers/app.js';
+import { APP_LOG_MAX_BYTES, appLogCaps } from '../lib/log-rotate.js';
 import { appLogFile, killStale, Supervisor, type AppExit, type SupervisorOptions } from './supervisor.js';
 
 function release(root: string, name: string, files: Record<string, string>): string {
@@ -101,4 +102,19 @@ test('killStale kills the group a dead autopull left running, and only ours', as
   assert.equal(await killStale(dataDir, 'site', 500), pid);
   assert.equal(await get(port), null, 'the port is free again');
   assert.equal(await killStale(dataDir, 'site', 500), null, 'the pid file is gone');
+});
+
+test('a supervised app that prints without end cannot fill the disk: its log is cut past 10 MiB while it runs, and no longer watched once it stops', async (t) => {
+  const { root, sup, dataDir } = await setup(t, { command: `exec ${JSON.stringify(process.execPath)} -e "process.stdout.write('x'.repeat(11 * 1024 * 1024) + '\\\\n'); setInterval(() => console.log('still here'), 20)"` });
+  const dir = release(root, '20260101T000000-ddddddd', {});
+  sup.start(dir, process.env);
+  const log = appLogFile(dataDir, 'site', '20260101T000000-ddddddd');
+  // The 11 MiB line and the first 'still here' after it: the big write is over.
+  await waitUntil('11 MiB of output', () => existsSync(log) && statSync(log).size >= 11 * 1024 * 1024 + 1 + 'still here\n'.length);
+  assert.deepEqual(appLogCaps.check(), [log], "the running app's log is watched and cut");
+  assert.ok(statSync(`${log}.1`).size > APP_LOG_MAX_BYTES, 'what it had printed is in .1');
+  await waitUntil('the app to go on printing at the start of the log', () => /^still here\n/.test(readFileSync(log, 'utf8')));
+  await sup.stop(2000);
+  writeFileSync(log, 'x'.repeat(APP_LOG_MAX_BYTES + 1));
+  assert.deepEqual(appLogCaps.check(), [], "a stopped app's log is left alone");
 });

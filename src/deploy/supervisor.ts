@@ -4,6 +4,7 @@ import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, readlinkSync,
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-fs.js';
 import { killGroup } from '../lib/exec.js';
+import { appLogCaps } from '../lib/log-rotate.js';
 import { execLine } from '../lib/exec-line.js';
 import { groupHasLive, stopGroup, waitGroupGone } from '../lib/process-group.js';
 
@@ -73,6 +74,7 @@ export class Supervisor extends EventEmitter {
   private restartTimer: NodeJS.Timeout | undefined;
   private launch: { dir: string; env: NodeJS.ProcessEnv; command: string; port: number | undefined } | null = null;
   private stopping: Promise<void> | null = null;
+  private watchedLog: { file: string; stop: () => void } | null = null;
 
   constructor(readonly opts: SupervisorOptions) {
     super();
@@ -117,6 +119,7 @@ export class Supervisor extends EventEmitter {
     // Owner-only: an app's output may hold what it should not print.
     mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
     const fd = openSync(logFile, 'a', 0o600);
+    this.watchLog(logFile);
     let child: ChildProcess;
     try {
       fchmodSync(fd, 0o600);
@@ -138,6 +141,13 @@ export class Supervisor extends EventEmitter {
     }
   }
 
+  /** The app's log is kept to its size (lib/log-rotate.ts LogCaps) while it runs or restarts. */
+  private watchLog(file: string | null): void {
+    if (this.watchedLog?.file === file) return;
+    this.watchedLog?.stop();
+    this.watchedLog = file === null ? null : { file, stop: appLogCaps.watch(file) };
+  }
+
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = null;
@@ -155,6 +165,7 @@ export class Supervisor extends EventEmitter {
     if (crash) this.emit('crash', exit);
     if (this.crashes > this.opts.maxRestarts) {
       this.state = 'crashed';
+      this.watchLog(null);
       rmSync(this.pidFile, { force: true });
       this.opts.log?.('warn', `app ${this.opts.repo} crashed ${this.crashes} times in a row; not restarting it (state crashed)`);
       this.emit('crashed', exit);
@@ -187,6 +198,7 @@ export class Supervisor extends EventEmitter {
       }
       this.child = null;
       this.state = 'stopped';
+      this.watchLog(null);
       rmSync(this.pidFile, { force: true });
     })().finally(() => {
       this.stopping = null;

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { killGroup } from '../lib/exec.js';
 import { execLine } from '../lib/exec-line.js';
 import { stopGroup } from '../lib/process-group.js';
+import { appLogCaps } from '../lib/log-rotate.js';
 import type { InstanceInfo, InstanceSpec, InstanceState } from './protocol.js';
 
 export interface InstanceExit {
@@ -40,6 +41,7 @@ export class Instance extends EventEmitter {
   private crashes = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | null = null;
+  private unwatchLog: (() => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -62,6 +64,8 @@ export class Instance extends EventEmitter {
   /** Starts the process; throws when it cannot be spawned. */
   start(): void {
     const fd = openLog(this.spec.logFile);
+    // The log is kept to its size while the instance lives (restarts included).
+    this.unwatchLog ??= appLogCaps.watch(this.spec.logFile);
     let child: ChildProcess;
     try {
       // `exec`: the app replaces the shell, so its pid is the one we wait on and signal.
@@ -94,6 +98,7 @@ export class Instance extends EventEmitter {
     const restarting = this.routed && this.crashes <= this.spec.maxRestarts;
     this.emit('exit', { code, signal, uptimeMs, crash, restarting } satisfies InstanceExit);
     if (!restarting) {
+      this.forgetLog();
       this.state = this.routed ? 'crashed' : 'stopped';
       if (this.routed) this.emit('crashed');
       return;
@@ -105,6 +110,7 @@ export class Instance extends EventEmitter {
       if (this.state !== 'backoff') return;
       // Routed away meanwhile (a failover to the previous instance): the gate decides its fate.
       if (!this.routed) {
+        this.forgetLog();
         this.state = 'stopped';
         return;
       }
@@ -125,9 +131,15 @@ export class Instance extends EventEmitter {
       const child = this.child;
       if (child && child.exitCode === null && child.signalCode === null) await stopGroup(child, graceMs);
       this.child = null;
+      this.forgetLog();
       this.state = 'stopped';
     })();
     return this.stopping;
+  }
+
+  private forgetLog(): void {
+    this.unwatchLog?.();
+    this.unwatchLog = undefined;
   }
 }
 
