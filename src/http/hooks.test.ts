@@ -144,6 +144,10 @@ test('unknown repo is 404; unknown sender 400; other content types 415; GET 405'
   assert.equal(get.statusCode, 405);
   assert.equal(get.headers.allow, 'POST');
   assert.equal(get.json().error, 'method_not_allowed');
+  // Gitea, Forgejo and Gogs can be set to send hooks as GET with ?payload=: the answer says how to fix the hook.
+  const gitea = await f.app.inject({ method: 'GET', url: '/hooks/blog?payload=%7B%22ref%22%3A%22refs%2Fheads%2Fmain%22%7D', headers: { 'x-gitea-event': 'push' } });
+  assert.equal(gitea.statusCode, 405);
+  assert.match(gitea.json().message, /a hook sent as GET with \?payload= \(Gitea, Forgejo and Gogs can be set to\): set the hook's HTTP method to POST/);
 });
 
 test('a body over the limit is 413', async (t) => {

@@ -179,7 +179,10 @@ export async function hookRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
 
   const wrongMethod = async (req: FastifyRequest, reply: FastifyReply) => {
     void reply.header('allow', 'POST');
-    return sendError(reply, 'method_not_allowed', `${req.method} is not accepted here; webhooks are POSTed`);
+    const query = req.query as Record<string, unknown> | undefined;
+    // Gitea, Forgejo and Gogs have a per-hook "HTTP method" setting; GET puts the payload in the URL.
+    const getHook = req.method === 'GET' && query?.payload !== undefined ? `: this is a hook sent as GET with ?payload= (Gitea, Forgejo and Gogs can be set to): set the hook's HTTP method to POST` : '';
+    return sendError(reply, 'method_not_allowed', `${req.method} is not accepted here; webhooks are POSTed${getHook}`);
   };
   for (const url of ['/hooks', '/hooks/:repo']) {
     app.route({ method: ['GET', 'PUT', 'PATCH', 'DELETE'], url, handler: wrongMethod });
