@@ -30,6 +30,18 @@ export interface ProxyOptions {
   maxHeaderSize?: number;
   /** Open client connections in all; more are closed at accept. Default 4096 (each costs two descriptors). */
   maxConnections?: number;
+  /**
+   * A budget shared with the process's other proxies (the runtime runs one per repo): open
+   * client connections of all of them together; one over it is closed at once. Without it,
+   * each proxy's maxConnections alone would let N repos hold N times the descriptors.
+   */
+  budget?: ConnectionBudget;
+}
+
+/** Client connections open across several proxies of one process, and how many they may have. */
+export class ConnectionBudget {
+  open = 0;
+  constructor(readonly max: number) {}
 }
 
 export interface Proxy {
@@ -99,6 +111,14 @@ export function createProxy(o: ProxyOptions = {}): Proxy {
     noDelay: true,
   });
   server.maxConnections = o.maxConnections ?? 4096;
+  const budget = o.budget;
+  if (budget) {
+    server.on('connection', (socket: Socket) => {
+      if (budget.open >= budget.max) return void socket.destroy();
+      budget.open++;
+      socket.once('close', () => budget.open--);
+    });
+  }
   server.on('clientError', proxyClientErrorHandler(limits));
   server.on('request', (req, res) => {
     const t = routing.now(); // chosen once, on arrival: route() takes effect for what arrives after it
