@@ -37,3 +37,12 @@ test('prom-client loads once something is counted, after the code that counted i
   assert.ok((sample(s, 'nodejs_gc_duration_seconds_count', { kind: 'minor' }) ?? 0) >= 1, 'the GCs before the load are counted');
   assert.equal(keep.length, 0);
 });
+
+test('a first scrape that loads the registry shows the event loop delay measured, not an empty monitor', async (t) => {
+  const lazy = new LazyRegistry();
+  t.after(() => lazy.close());
+  const s = parseMetrics(await lazy.metrics());
+  const min = sample(s, 'nodejs_eventloop_lag_min_seconds') as number;
+  assert.ok(min >= 0 && min < 1, `min ${min} s`);
+  assert.ok(Number.isFinite(sample(s, 'nodejs_eventloop_lag_mean_seconds')));
+});

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type * as Prom from 'prom-client';
 
 type PromClient = typeof Prom;
@@ -19,6 +20,8 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
+/** How long a scrape that loads prom-client waits for the event loop monitor's first samples. */
+const EVENT_LOOP_SAMPLES_MS = 25;
 /** GCs kept for nodejs_gc_duration_seconds before the registry exists; more loads it. */
 const GC_PENDING_LIMIT = 1000;
 
@@ -58,6 +61,18 @@ export class LazyRegistry {
   /** The registry, made now if it was not yet (the pending counts are in it). */
   registry(): Prom.Registry {
     return this.build().registry;
+  }
+
+  /**
+   * The text exposition of the registry. When this scrape is what makes it, the default
+   * metrics' event loop monitor (which samples every 10 ms) gets EVENT_LOOP_SAMPLES_MS first:
+   * else the first scrape would show it empty (a minimum of 2^63 ns, a mean of NaN).
+   */
+  async metrics(): Promise<string> {
+    const fresh = this.built === null;
+    const registry = this.registry();
+    if (fresh) await delay(EVENT_LOOP_SAMPLES_MS);
+    return registry.metrics();
   }
 
   /** `fn` makes metrics in the registry (now when it exists, else when it is made). */

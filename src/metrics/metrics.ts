@@ -74,7 +74,7 @@ export class Metrics {
 
   /** The text exposition format, as Prometheus scrapes it. */
   text(): Promise<string> {
-    return this.registry.registry().metrics();
+    return this.registry.metrics();
   }
 
   /**
