@@ -10,7 +10,7 @@ import { redactUrl } from '../lib/redact.js';
 import type { GitAuth } from '../vcs/git.js';
 import { gitVcs, knownHostsFile, repoAuth, vcsFor, type Vcs } from '../vcs/index.js';
 import { runningRuntime } from '../runtime/main.js';
-import { runtimePaths, socketPathProblem } from '../runtime/runtime.js';
+import { runtimePaths, socketPathProblem } from '../runtime/paths.js';
 
 /**
  * `autopull check --deep`: what only this machine can tell, each problem with the config

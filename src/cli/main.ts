@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { AppError, ConfigError, UsageError, errorMessage } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { escapeLines } from '../lib/escape-controls.js';
+import { holdYoungGeneration } from '../lib/young-gen.js';
 
 /** The commands that look (status, jobs, releases, logs, apps) and unmark. */
 function readCommands(p: Command, withConfig: (c: Command) => Command): void {
@@ -50,7 +51,11 @@ export function program(): Command {
     .option('--log-file <file>', 'append the log here, reopened on SIGUSR2 (default with --daemon: data_dir/autopull.log; else stdout)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default: $AUTOPULL_LOG_LEVEL, then info)')
     .addOption(new Option('--ready-fd <fd>', 'set by --daemon: the descriptor to report readiness on').hideHelp())
-    .action(async (o) => (await import('./commands/serve.js')).serveCommand(o));
+    .action(async (o) => {
+      // Before serve's modules load: released once it listens (lib/young-gen.ts).
+      holdYoungGeneration();
+      return (await import('./commands/serve.js')).serveCommand(o);
+    });
   withConfig(p.command('stop').description('stop a running autopull serve (a running job gets shutdown_grace)'))
     .option('--pid-file <file>', 'pid file (default: data_dir/autopull.pid)')
     .option('--all', 'also stop the runtime: the proxies and the apps behind them')

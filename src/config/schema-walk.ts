@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../lib/zod.js';
 
 /**
  * Reading the config schema itself, for messages that name what a key allows: the keys valid

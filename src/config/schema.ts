@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../lib/zod.js';
 import { parseDuration, parseRate, parseSize, type Rate } from './duration.js';
 import { REPO_NAME_RE } from '../lib/ids.js';
 

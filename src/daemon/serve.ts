@@ -4,6 +4,7 @@ import { configPath, loadConfig } from '../config/load.js';
 import { errorMessage, UsageError } from '../lib/errors.js';
 import { logLevel, openLog, type LogHandle, type Logger } from '../lib/log.js';
 import { ensurePrivateDir } from '../lib/private-fs.js';
+import { releaseYoungGeneration } from '../lib/young-gen.js';
 import { claimPidFile, defaultPidFile, releasePidFile } from './pid-file.js';
 import { startServer, type RunningServer } from './start.js';
 
@@ -59,6 +60,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     tellStarter(opts.readyFd, { ok: false, error: errorMessage(err) });
     throw err;
   }
+  releaseYoungGeneration();
   tellStarter(opts.readyFd, { ok: true, pid: process.pid, url: server.url });
   if (opts.readyFd === undefined) console.error(`autopull listening on ${server.url}`);
   const file = pidFile;

@@ -8,7 +8,7 @@ import { parseDuration } from '../config/duration.js';
 import { AppError, ConfigError } from '../lib/errors.js';
 import { isSameProcessAlive } from '../lib/proc.js';
 import { runningRuntime } from '../runtime/main.js';
-import { runtimePaths } from '../runtime/runtime.js';
+import { runtimePaths } from '../runtime/paths.js';
 import { isAutopullServer, readPid, releasePidFile } from './pid-file.js';
 
 /** A process that is not our child has no exit event: its end is seen by asking, this often. */

@@ -4,7 +4,7 @@ import { errorMessage } from '../lib/errors.js';
 import { groupHasLive } from '../lib/process-group.js';
 import { RuntimeClient } from '../runtime/client.js';
 import type { RuntimeStatus } from '../runtime/protocol.js';
-import { runtimePaths } from '../runtime/runtime.js';
+import { runtimePaths } from '../runtime/paths.js';
 import type { Apps } from './apps.js';
 import { portAppStatus, proxiedAppStatus, supervisedRepos, type AppStatus } from './app-status.js';
 import { appPidFile, isOurs, type PidFile } from './supervisor.js';

@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { ensureRuntime, RuntimeClient } from '../runtime/client.js';
 import { PROTOCOL_VERSION, type InstanceInfo, type RuntimeEvent, type RuntimeStatus } from '../runtime/protocol.js';
-import { runtimePaths } from '../runtime/runtime.js';
+import { runtimePaths } from '../runtime/paths.js';
 import { appLogFile } from './supervisor.js';
 import { layout, readCurrent } from './releases.js';
 import { healthUrl, waitHealthy } from './health.js';

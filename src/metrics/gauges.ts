@@ -1,8 +1,9 @@
 import { lstatSync } from 'node:fs';
-import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/load.js';
 import { layout } from '../deploy/releases.js';
 import type { Store } from '../store/store.js';
+import type { LazyRegistry } from './lazy.js';
+import type { Gauge as PromGauge, Registry } from 'prom-client';
 
 /**
  * Gauges read when Prometheus scrapes (what is true now, so nothing to keep in step):
@@ -13,8 +14,11 @@ import type { Store } from '../store/store.js';
  *   each repo with a deploy: section and a live release.
  */
 /** `config` gives the config in force at each scrape (a reload adds or removes repos). */
-export function scrapeGauges(registry: Registry, config: () => Config, store: Store): void {
-  const registers = [registry];
+export function scrapeGauges(lazy: LazyRegistry, config: () => Config, store: Store): void {
+  lazy.define((prom, registry) => gauges(prom.Gauge, [registry], config, store));
+}
+
+function gauges(Gauge: typeof PromGauge, registers: Registry[], config: () => Config, store: Store): void {
   const perRepo = (state: 'queued' | 'running') => {
     const counts = new Map<string, number>([...config().repos.keys()].map((r) => [r, 0]));
     for (const job of store.listJobs({ states: [state], limit: 100_000 })) {

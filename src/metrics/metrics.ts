@@ -1,5 +1,4 @@
 import type { EventEmitter } from 'node:events';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/load.js';
 import { ConfigRef } from '../config/config-ref.js';
 import type { Logger } from '../lib/log.js';
@@ -10,6 +9,7 @@ import { listMirrorStatus } from '../store/mirror-status.js';
 import { codeLabel, kindLabel, outcomeLabel, repoLabel, senderLabel, stepLabel } from './labels.js';
 import { StepTimer, type StepEnd } from './steps.js';
 import { scrapeGauges } from './gauges.js';
+import { LazyRegistry, type LazyCounter, type LazyHistogram } from './lazy.js';
 import { AUTH_FAILURES, LIMIT_NAMES, type HookLimits } from '../webhooks/hook-limits.js';
 
 /** Seconds: a step or a job takes from well under a second to the 10 min job timeout. */
@@ -22,21 +22,22 @@ const SEEN_LIMIT = 10_000;
  * several servers in one process (tests) keep apart. Counters and histograms are fed by the
  * store's events (`delivery`, `job`, `log`) and the supervisors' (`spawn`, `exit`, `crash`),
  * as they happen; gauges are read at scrape time (gauges.ts). Every label value comes from a
- * closed set (labels.ts): no request can add a series.
+ * closed set (labels.ts): no request can add a series. prom-client itself is loaded when a
+ * metric first counts something or /metrics is first scraped (lazy.ts), counting from the start.
  *
  * An event handler never throws into the emitter: a fault here is logged and the job or
  * delivery that emitted it goes on.
  */
 export class Metrics {
-  readonly registry = new Registry();
-  private readonly deliveries: Counter<'sender' | 'code'>;
-  private readonly jobs: Counter<'repo' | 'kind' | 'outcome'>;
-  private readonly jobSeconds: Histogram<'repo' | 'kind' | 'outcome'>;
-  private readonly stepSeconds: Histogram<'repo' | 'step' | 'outcome'>;
-  private readonly pushToLive: Histogram<'repo'>;
-  private readonly mirrorFailures: Counter<'repo' | 'state'>;
-  private readonly appRestarts: Counter<'repo'>;
-  private readonly appCrashes: Counter<'repo'>;
+  private readonly registry = new LazyRegistry();
+  private readonly deliveries: LazyCounter<'sender' | 'code'>;
+  private readonly jobs: LazyCounter<'repo' | 'kind' | 'outcome'>;
+  private readonly jobSeconds: LazyHistogram<'repo' | 'kind' | 'outcome'>;
+  private readonly stepSeconds: LazyHistogram<'repo' | 'step' | 'outcome'>;
+  private readonly pushToLive: LazyHistogram<'repo'>;
+  private readonly mirrorFailures: LazyCounter<'repo' | 'state'>;
+  private readonly appRestarts: LazyCounter<'repo'>;
+  private readonly appCrashes: LazyCounter<'repo'>;
   private readonly steps = new StepTimer();
   private readonly seen = new Set<number>();
   private readonly detach: (() => void)[] = [];
@@ -52,16 +53,15 @@ export class Metrics {
     private readonly logger?: Logger,
   ) {
     this.ref = ConfigRef.of(config);
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    this.deliveries = new Counter({ name: 'autopull_deliveries_total', help: 'Webhook deliveries answered, by recognised sender and HTTP status', labelNames: ['sender', 'code'], registers });
-    this.jobs = new Counter({ name: 'autopull_jobs_total', help: 'Jobs that ended, by repo, kind and final state', labelNames: ['repo', 'kind', 'outcome'], registers });
-    this.jobSeconds = new Histogram({ name: 'autopull_job_duration_seconds', help: 'Time from a job start to its end', labelNames: ['repo', 'kind', 'outcome'], buckets: DURATION_BUCKETS, registers });
-    this.stepSeconds = new Histogram({ name: 'autopull_step_duration_seconds', help: 'Time a job step took, by the first word of its name (fetch, build, switch, ...)', labelNames: ['repo', 'step', 'outcome'], buckets: DURATION_BUCKETS, registers });
-    this.pushToLive = new Histogram({ name: 'autopull_push_to_live_seconds', help: 'Time from the first delivery of a push to its release live and healthy (deploy jobs that succeeded)', labelNames: ['repo'], buckets: DURATION_BUCKETS, registers });
-    this.mirrorFailures = new Counter({ name: 'autopull_mirror_failures_total', help: 'Mirror pushes to a target that failed or left diverged refs', labelNames: ['repo', 'state'], registers });
-    this.appRestarts = new Counter({ name: 'autopull_app_restarts_total', help: 'Supervised app processes started again after they ended on their own', labelNames: ['repo'], registers });
-    this.appCrashes = new Counter({ name: 'autopull_app_crashes_total', help: 'Supervised app processes that ended before deploy.min_uptime', labelNames: ['repo'], registers });
+    const r = this.registry;
+    this.deliveries = r.counter({ name: 'autopull_deliveries_total', help: 'Webhook deliveries answered, by recognised sender and HTTP status', labelNames: ['sender', 'code'] });
+    this.jobs = r.counter({ name: 'autopull_jobs_total', help: 'Jobs that ended, by repo, kind and final state', labelNames: ['repo', 'kind', 'outcome'] });
+    this.jobSeconds = r.histogram({ name: 'autopull_job_duration_seconds', help: 'Time from a job start to its end', labelNames: ['repo', 'kind', 'outcome'], buckets: DURATION_BUCKETS });
+    this.stepSeconds = r.histogram({ name: 'autopull_step_duration_seconds', help: 'Time a job step took, by the first word of its name (fetch, build, switch, ...)', labelNames: ['repo', 'step', 'outcome'], buckets: DURATION_BUCKETS });
+    this.pushToLive = r.histogram({ name: 'autopull_push_to_live_seconds', help: 'Time from the first delivery of a push to its release live and healthy (deploy jobs that succeeded)', labelNames: ['repo'], buckets: DURATION_BUCKETS });
+    this.mirrorFailures = r.counter({ name: 'autopull_mirror_failures_total', help: 'Mirror pushes to a target that failed or left diverged refs', labelNames: ['repo', 'state'] });
+    this.appRestarts = r.counter({ name: 'autopull_app_restarts_total', help: 'Supervised app processes started again after they ended on their own', labelNames: ['repo'] });
+    this.appCrashes = r.counter({ name: 'autopull_app_crashes_total', help: 'Supervised app processes that ended before deploy.min_uptime', labelNames: ['repo'] });
     scrapeGauges(this.registry, () => this.ref.current, store);
     this.listen(store, 'delivery', (e: DeliveryEvent) => this.onDelivery(e));
     this.listen(store, 'job', (id: number) => this.onJob(id));
@@ -69,7 +69,7 @@ export class Metrics {
   }
 
   get contentType(): string {
-    return this.registry.contentType;
+    return this.registry.registry().contentType;
   }
 
   /** The text exposition format, as Prometheus scrapes it. */
@@ -128,32 +128,35 @@ export class Metrics {
     this.hookLimits = limits;
     if (!first) return;
     const read = () => this.hookLimits;
-    const registers = [this.registry];
-    new Counter({
-      name: 'autopull_auth_failures_total',
-      help: 'Webhook deliveries refused for their credential or address, or for no configured repo or sender (answered 401, 403, 404 or 400), by reason',
-      labelNames: ['reason'],
-      registers,
-      collect() {
-        this.reset();
-        for (const reason of AUTH_FAILURES) this.inc({ reason }, read()?.authFailures[reason] ?? 0);
-      },
-    });
-    new Counter({
-      name: 'autopull_rate_limited_total',
-      help: 'Webhook deliveries answered 429 (limits.rate), by the limit that refused them',
-      labelNames: ['limit'],
-      registers,
-      collect() {
-        this.reset();
-        for (const limit of LIMIT_NAMES) this.inc({ limit }, read()?.limited[limit] ?? 0);
-      },
+    // Read at scrape time: these count from the start with nothing queued.
+    this.registry.define((prom, registry) => {
+      new prom.Counter({
+        name: 'autopull_auth_failures_total',
+        help: 'Webhook deliveries refused for their credential or address, or for no configured repo or sender (answered 401, 403, 404 or 400), by reason',
+        labelNames: ['reason'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const reason of AUTH_FAILURES) this.inc({ reason }, read()?.authFailures[reason] ?? 0);
+        },
+      });
+      new prom.Counter({
+        name: 'autopull_rate_limited_total',
+        help: 'Webhook deliveries answered 429 (limits.rate), by the limit that refused them',
+        labelNames: ['limit'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const limit of LIMIT_NAMES) this.inc({ limit }, read()?.limited[limit] ?? 0);
+        },
+      });
     });
   }
 
   /** Stops listening (the store and the apps outlive a closed app in tests). */
   close(): void {
     for (const off of this.detach.splice(0)) off();
+    this.registry.close();
   }
 
   private listen<A extends unknown[]>(emitter: EventEmitter, event: string, fn: (...args: A) => void): void {

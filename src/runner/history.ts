@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../lib/zod.js';
 import type { Config } from '../config/load.js';
 import { AppError } from '../lib/errors.js';
 import { FINAL_STATES, type Job, type JobState, type Store } from '../store/store.js';

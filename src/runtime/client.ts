@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../lib/errors.js';
 import { lineReader, type OpName, type Ops, type Response, type RuntimeEvent } from './protocol.js';
-import { runtimePaths, socketPathProblem } from './runtime.js';
+import { runtimePaths, socketPathProblem } from './paths.js';
 import { rotateIfLarge } from '../lib/log-rotate.js';
 
 /** The runtime answered with an error (its code: unknown_instance, listen_failed, ...). */

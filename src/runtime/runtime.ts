@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { errorMessage } from '../lib/errors.js';
 import { processStartTime } from '../lib/proc.js';
 import { ControlError, type Handlers } from './control.js';
@@ -6,6 +5,9 @@ import { freePort } from './free-port.js';
 import { Instance, type InstanceExit } from './instance.js';
 import type { InstanceInfo, InstanceSpec, ProxyInfo, RuntimeEvent, RuntimeStatus, TrustSetting } from './protocol.js';
 import { PROTOCOL_VERSION } from './protocol.js';
+
+// Where the runtime keeps its files: in paths.ts, which serve loads without the runtime itself.
+export { MAX_SOCKET_PATH, runtimePaths, socketPathProblem } from './paths.js';
 
 /** What the runtime needs of a proxy (src/proxy): one listener, one target at a time. */
 export interface ProxyEngine {
@@ -260,26 +262,4 @@ export const RUNTIME_FD_RESERVE = 128;
  */
 export function proxyConnectionCap(fdLimit: number): number {
   return Math.max(16, Math.min(4096, Math.floor((fdLimit - RUNTIME_FD_RESERVE) / 2)));
-}
-
-/** The longest unix socket path the system takes (sun_path less its NUL): longer ones are cut short by some Node versions. */
-export const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
-
-/** Why the runtime of `dataDir` cannot have its control socket there, or null when it can. */
-export function socketPathProblem(dataDir: string): string | null {
-  const { socket } = runtimePaths(dataDir);
-  const bytes = Buffer.byteLength(socket);
-  if (bytes <= MAX_SOCKET_PATH) return null;
-  return `data_dir ${dataDir} is too long for the runtime's control socket: ${socket} is ${bytes} bytes, the system takes ${MAX_SOCKET_PATH}; use a data_dir path of at most ${MAX_SOCKET_PATH - (bytes - Buffer.byteLength(dataDir))} bytes`;
-}
-
-/** Where the runtime of a data_dir keeps its socket, pid and log. */
-export function runtimePaths(dataDir: string): { socket: string; pid: string; log: string; processes: string; lock: string } {
-  return {
-    socket: join(dataDir, 'runtime.sock'),
-    pid: join(dataDir, 'runtime.pid'),
-    log: join(dataDir, 'runtime.log'),
-    processes: join(dataDir, 'runtime-apps.json'),
-    lock: join(dataDir, 'runtime.lock'),
-  };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../lib/zod.js';
 import type { OpName, Request } from './protocol.js';
 
 /** The argument schema of each op: a request is checked before any handler sees it. */

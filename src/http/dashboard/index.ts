@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { acceptedTokens, type AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
 import { assets } from './assets.js';
-import { errorPage } from './layout.js';
+import { pages } from './lazy-pages.js';
 import { loginRoutes } from './login-routes.js';
 import type { DashboardOptions } from './options.js';
 import { pageRoutes } from './page-routes.js';
@@ -30,7 +30,8 @@ async function securityHeaders(_req: FastifyRequest, reply: FastifyReply, payloa
 }
 
 /** Errors on a page are pages too (the JSON error handler answers the API and the hooks). */
-function htmlErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+async function htmlErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { errorPage } = await pages();
   if (err instanceof AppError) return sendPage(reply.code(err.status), errorPage(req.session, err.status, err.message));
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return sendPage(reply.code(status), errorPage(req.session, status, err.message));

@@ -5,7 +5,7 @@ import { safeEqual } from '../../webhooks/signature.js';
 import { addressKey } from '../limits.js';
 import { acceptedTokens } from '../deps.js';
 import type { DashboardOptions } from './options.js';
-import { loginPage } from './pages/login.js';
+import { pages } from './lazy-pages.js';
 import { cookies, requireCsrf, SESSION_COOKIE, setCookie } from './session-auth.js';
 import { sendPage } from './send.js';
 import { formBody } from './form.js';
@@ -23,10 +23,10 @@ export function safeNext(next: string | undefined | null): string {
   return next;
 }
 
-function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string): FastifyReply {
+async function showLogin(req: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string): Promise<FastifyReply> {
   const csrf = randomBytes(32).toString('base64url');
   setCookie(req, reply, LOGIN_COOKIE, csrf, 3600);
-  return sendPage(reply.code(status), loginPage({ csrf, next, error }));
+  return sendPage(reply.code(status), (await pages()).loginPage({ csrf, next, error }));
 }
 
 /**
@@ -48,7 +48,7 @@ function loginKeyOrRefuse(req: FastifyRequest, reply: FastifyReply, o: Dashboard
  * a used, expired or made-up code is refused (401, the login form says why) and counts as a
  * failed login for the address, like a wrong token.
  */
-function onceLogin(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions, code: string, next: string): FastifyReply {
+function onceLogin(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions, code: string, next: string): FastifyReply | Promise<FastifyReply> {
   const key = loginKeyOrRefuse(req, reply, o);
   const hash = o.links.take(code);
   if (hash === null || !acceptedTokens(o.deps).some((t) => tokenHash(t) === hash)) {

@@ -4,10 +4,8 @@ import { repoStatusWithApps } from '../../runner/status.js';
 import { intParam } from '../routes/api-input.js';
 import { simulatePush } from '../simulate.js';
 import type { DashboardOptions } from './options.js';
-import { overviewPage, type OverviewRepo } from './pages/overview.js';
-import { jobPage, PAGE_LINES } from './pages/job.js';
-import { deliveriesPage, deliveryPage } from './pages/deliveries.js';
-import { simulatePage } from './pages/simulate.js';
+import type { OverviewRepo } from './pages/overview.js';
+import { pages } from './lazy-pages.js';
 import { requireCsrf } from './session-auth.js';
 import { sendPage } from './send.js';
 import { formBody } from './form.js';
@@ -25,26 +23,27 @@ export async function pageRoutes(app: FastifyInstance, { deps }: DashboardOption
       app: status.app?.state ?? null,
       pushToLive: status.deploy_path ? deps.store.lastPushToLive(status.repo) : null,
     }));
-    return sendPage(reply, overviewPage(session(req.session), repos, deps.store.listJobs({ limit: 15 }), now()));
+    return sendPage(reply, (await pages()).overviewPage(session(req.session), repos, deps.store.listJobs({ limit: 15 }), now()));
   });
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     const job = deps.store.getJob(intParam(req.params.id, 'job id'));
     if (!job) throw new AppError('not_found', `no job ${req.params.id.slice(0, 20)}`);
     // One more line than shown tells the page that the rest is to be streamed.
+    const { jobPage, PAGE_LINES } = await pages();
     return sendPage(reply, jobPage(session(req.session), job, deps.store.logsAfter(job.id, 0, PAGE_LINES + 1), now()));
   });
 
   app.get<{ Querystring: { repo?: string } }>('/deliveries', async (req, reply) => {
     const repo = req.query.repo || undefined;
     const list = deps.store.listDeliveries({ repo, limit: 100 });
-    return sendPage(reply, deliveriesPage(session(req.session), list, [...deps.config.repos.keys()], repo, now()));
+    return sendPage(reply, (await pages()).deliveriesPage(session(req.session), list, [...deps.config.repos.keys()], repo, now()));
   });
 
   app.get<{ Params: { id: string } }>('/deliveries/:id', async (req, reply) => {
     const d = deps.store.getDelivery(intParam(req.params.id, 'delivery id'));
     if (!d) throw new AppError('not_found', `no delivery ${req.params.id.slice(0, 20)}`);
-    return sendPage(reply, deliveryPage(session(req.session), d, now()));
+    return sendPage(reply, (await pages()).deliveryPage(session(req.session), d, now()));
   });
 
   const repoOf = (name: string) => {
@@ -53,7 +52,7 @@ export async function pageRoutes(app: FastifyInstance, { deps }: DashboardOption
     return repo;
   };
 
-  app.get<{ Params: { repo: string } }>('/repos/:repo/simulate', async (req, reply) => sendPage(reply, simulatePage(session(req.session), repoOf(req.params.repo))));
+  app.get<{ Params: { repo: string } }>('/repos/:repo/simulate', async (req, reply) => sendPage(reply, (await pages()).simulatePage(session(req.session), repoOf(req.params.repo))));
 
   /**
    * The form's post: without script, the browser follows the answer to the job (or, when
@@ -73,7 +72,7 @@ export async function pageRoutes(app: FastifyInstance, { deps }: DashboardOption
       return reply.redirect(jobs.length > 0 ? `/jobs/${jobs[0]}` : `/deliveries/${out.ledgerId}`, 303);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      return sendPage(reply.code(err.status), simulatePage(session(req.session), repo, { sender, ref, error: err.message }));
+      return sendPage(reply.code(err.status), (await pages()).simulatePage(session(req.session), repo, { sender, ref, error: err.message }));
     }
   });
 }

@@ -3,7 +3,7 @@ import { AppError } from '../../lib/errors.js';
 import { intParam } from '../routes/api-input.js';
 import { redeliver } from '../redeliver.js';
 import type { DashboardOptions } from './options.js';
-import { confirmPage } from './pages/confirm.js';
+import { pages } from './lazy-pages.js';
 import { requireCsrf } from './session-auth.js';
 import { sendPage } from './send.js';
 import { formBody } from './form.js';
@@ -23,7 +23,7 @@ export async function redeliverRoute(app: FastifyInstance, { deps }: DashboardOp
     const d = deps.store.getDelivery(id);
     if (!d) throw new AppError('not_found', `no delivery ${id}`);
     if (form.get('confirm') !== 'yes') {
-      return sendPage(reply, confirmPage(req.session as Session, {
+      return sendPage(reply, (await pages()).confirmPage(req.session as Session, {
         title: `Redeliver delivery #${id}?`,
         what: `autopull runs the stored request (${d.provider ?? 'unknown sender'} ${d.event ?? ''} for ${d.repo ?? 'no repo'}) through the pipeline again, as if it had just come; a tracked ref queues a job.`,
         action: `/deliveries/${id}/redeliver`,

@@ -4,10 +4,10 @@ import { repoStatusWithApps } from '../../runner/status.js';
 import { releasesReport, unmarkCommit } from '../../runner/releases-view.js';
 import { enqueueManual, enqueueRollback } from '../../runner/manual.js';
 import type { DashboardOptions } from './options.js';
-import { repoPage, type RepoView } from './pages/repo.js';
+import type { RepoView } from './pages/repo.js';
+import { pages } from './lazy-pages.js';
 import type { AppDeps } from '../deps.js';
 import type { RepoConfig } from '../../config/load.js';
-import { confirmPage } from './pages/confirm.js';
 import { requireCsrf } from './session-auth.js';
 import { sendPage } from './send.js';
 import { formBody } from './form.js';
@@ -60,7 +60,7 @@ export async function repoRoutes(app: FastifyInstance, { deps }: DashboardOption
 
   app.get<{ Params: { repo: string }; Querystring: { unmarked?: string } }>('/repos/:repo', async (req, reply) => {
     const view = await repoView(deps, repoOf(req.params.repo), req.query.unmarked);
-    return sendPage(reply, repoPage(req.session as Session, view, now()));
+    return sendPage(reply, (await pages()).repoPage(req.session as Session, view, now()));
   });
 
   app.post<{ Params: { repo: string } }>('/repos/:repo/deploy', async (req, reply) => {
@@ -69,7 +69,7 @@ export async function repoRoutes(app: FastifyInstance, { deps }: DashboardOption
     const ref = (form.get('ref') ?? '').trim();
     const force = form.get('force') === 'yes';
     if (form.get('confirm') !== 'yes') {
-      return sendPage(reply, confirmPage(req.session as Session, {
+      return sendPage(reply, (await pages()).confirmPage(req.session as Session, {
         title: `Deploy ${repo.name}?`,
         what: `autopull fetches ${repo.name} and deploys ${ref === '' ? 'the tracked branch' : ref}${force ? ', even if that commit is live already' : ''}.`,
         action: `${back(repo.name)}/deploy`,
@@ -88,7 +88,7 @@ export async function repoRoutes(app: FastifyInstance, { deps }: DashboardOption
     const form = checkedForm(req);
     const to = (form.get('to') ?? '').trim();
     if (form.get('confirm') !== 'yes') {
-      return sendPage(reply, confirmPage(req.session as Session, {
+      return sendPage(reply, (await pages()).confirmPage(req.session as Session, {
         title: `Roll back ${repo.name}?`,
         what: `${to === '' ? 'The previous good release' : `Release ${to}`} goes live again through the health check, and the commit live now is marked bad.`,
         action: `${back(repo.name)}/rollback`,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { z } from '../../lib/zod.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../../lib/errors.js';
 import { repoStatusWithApps } from '../../runner/status.js';
