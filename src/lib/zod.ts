@@ -39,7 +39,12 @@ function deferLocales(): void {
   require.cache[index] = stand;
 }
 
-deferLocales();
+try {
+  deferLocales();
+} catch {
+  // zod's files moved (a version laid out otherwise): it loads whole, locales and all, as
+  // it would without this module; a slower start, never a failed one.
+}
 
 export const z: typeof Zod.z = (require('zod') as typeof Zod).z;
 
