@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ensureCache, fetchAll, materialise, resolveCommit } from './git.js';
-import { bareRemote, commit, git, push, workRepo } from '../../test/helpers/git.js';
+import { dirname, join } from 'node:path';
+import { autoGc, ensureCache, fetchAll, materialise, resolveCommit } from './git.js';
+import { bareRemote, commit, eagerGc, git, packCount, push, workRepo } from '../../test/helpers/git.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 import type { Sha } from '../lib/ids.js';
 
@@ -92,4 +92,20 @@ test('materialise of a commit with a link and a file under the same name writes 
   await materialise(cache, sha, out).catch(() => undefined); // git may refuse it: either way, nothing outside
   assert.deepEqual(readdirSync(outside), [], 'nothing written through the link');
   assert.ok(!existsSync(join(out, 'link')) || !lstatSync(join(out, 'link')).isSymbolicLink() || !existsSync(join(out, 'link', 'x')));
+});
+
+test('a fetch leaves git\'s auto gc to autoGc, which repacks when git would', async (t) => {
+  const { remote, work, cache } = setup(t);
+  await ensureCache(cache);
+  eagerGc(cache);
+  commit(work, { a: '1' });
+  push(work);
+  await fetchAll(cache, remote);
+  commit(work, { a: '2' });
+  push(work);
+  await fetchAll(cache, remote);
+  assert.equal(packCount(cache), 2, 'the fetch ran no gc --auto (git\'s own would have repacked these two)');
+  await autoGc(cache);
+  assert.equal(packCount(cache), 1, 'autoGc repacked');
+  await autoGc(join(dirname(cache), 'not-made.git'));
 });

@@ -35,11 +35,30 @@ export async function ensureCache(cacheDir: string): Promise<void> {
   await git(['init', '--bare', '--quiet', cacheDir]);
 }
 
+/**
+ * A fetch without git's auto maintenance: by default a fetch ends by starting one more git
+ * (`maintenance run --auto`, `gc --auto` before git 2.29), a few ms each time that a deploy
+ * waited for before its checkout. `autoGc` runs that check after the job instead (runner/
+ * cache-upkeep.ts). Config keys, not options: a git that does not know one ignores it.
+ */
+const NO_AUTO_MAINTENANCE = ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0'];
+
 /** Fetches every branch and tag of `url` into the cache, pruning refs deleted at the source. */
 export async function fetchAll(cacheDir: string, url: string, opts: GitOptions = {}, auth: GitAuth = {}): Promise<void> {
   await ensureCache(cacheDir);
   const { args, env } = authEnv(auth);
-  await git([...args, '-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { ...opts, env, secrets: urlSecrets(url) });
+  const refspecs = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+  await git([...args, ...NO_AUTO_MAINTENANCE, '-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, ...refspecs], { ...opts, env, secrets: urlSecrets(url) });
+}
+
+/**
+ * `git gc --auto` in the cache: the upkeep a plain fetch runs itself (packs loose objects once
+ * there are many; nothing otherwise). In the foreground (`gc.autoDetach=false`), so that the
+ * caller's signal ends it. Nothing to do for a cache not made yet.
+ */
+export async function autoGc(cacheDir: string, opts: GitOptions = {}): Promise<void> {
+  if (!existsSync(join(cacheDir, 'HEAD'))) return;
+  await git(['-c', 'gc.autoDetach=false', '--git-dir', cacheDir, 'gc', '--auto', '--quiet'], opts);
 }
 
 /** The commit `rev` names in the cache (tags peeled), or null when it names none. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Sha } from '../lib/ids.js';
-import { fetchAll, localRefs, materialise, remoteHead, remoteRefs, resolveCommit, type GitAuth, type GitOptions, type RefMap } from './git.js';
+import { autoGc, fetchAll, localRefs, materialise, remoteHead, remoteRefs, resolveCommit, type GitAuth, type GitOptions, type RefMap } from './git.js';
 import { hgFetch, hgGitExport, hgMaterialise, hgProbe, hgRemoteHead, hgResolve } from './hg.js';
 
 /**
@@ -34,6 +34,8 @@ export interface Vcs {
   mirrorSource(cache: string, opts?: GitOptions): Promise<MirrorSource>;
   /** Whether `url` answers (`git ls-remote`, `hg identify`): resolves, or throws the tool's message. */
   probe(url: string, auth: GitAuth, opts?: GitOptions): Promise<void>;
+  /** Housekeeping of the cache that `fetch` leaves to be run later, off a deploy's path (git: `gc --auto`). */
+  upkeep?(cache: string, opts?: GitOptions): Promise<void>;
 }
 
 export const gitVcs: Vcs = {
@@ -47,6 +49,7 @@ export const gitVcs: Vcs = {
   probe: async (url, auth, opts) => {
     await remoteRefs(url, auth, opts);
   },
+  upkeep: autoGc,
 };
 
 export const hgVcs: Vcs = {
