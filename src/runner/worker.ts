@@ -100,7 +100,7 @@ export class Worker {
           this.logger.info({ repo: repo.name, job: holder.id }, `releases left alone: job ${holder.id} runs in process ${holder.owner_pid ?? '?'}, which prunes them when it ends`);
           continue;
         }
-        prune(releaseLedger(this.store, repo.name), layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
+        await prune(releaseLedger(this.store, repo.name), layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
       }
       await this.kickAll();
       return interrupted;
