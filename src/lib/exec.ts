@@ -15,7 +15,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   signal?: AbortSignal;
-  input?: string | Buffer;
+  /** Written to stdin, which is then closed; a promise is written when it resolves (null: closed with nothing). */
+  input?: string | Buffer | Promise<string | Buffer | null>;
   /** Called with each complete line of output as it arrives. */
   onLine?: (stream: 'out' | 'err', line: string) => void;
   /** Called once the child exists, with its pid (= its process group id). */
@@ -144,7 +145,12 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.stdout.on('data', output.take('out'));
     child.stderr.on('data', output.take('err'));
     child.stdin.on('error', () => {});
-    if (opts.input !== undefined) child.stdin.end(opts.input);
+    if (opts.input instanceof Promise) {
+      opts.input.then(
+        (data) => child.stdin.end(data ?? undefined),
+        () => child.stdin.end(),
+      );
+    } else if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
 
