@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import type { Config, RepoConfig } from '../config/load.js';
 import { JobFailure } from '../lib/errors.js';
 import { isGlob } from '../lib/glob.js';
@@ -12,7 +13,7 @@ import { prune } from './prune.js';
 import { buildRelease } from './release-build.js';
 import { layout, readCurrent, releaseShortSha, type Layout } from './releases.js';
 import { resumeInterruptedGate } from './resume.js';
-import { step } from './steps.js';
+import { startCommandAhead, step, type PendingCommand } from './steps.js';
 
 export type { JobContext, JobResult } from './context.js';
 
@@ -50,6 +51,7 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
     return await deployRef(ctx, plan);
   } finally {
     await plan.ahead?.cancel();
+    await plan.restart?.cancel();
   }
 }
 
@@ -61,6 +63,8 @@ interface Plan {
   keep: number;
   /** The checkout's process, started once the fetch's runs; let go when the job ends without it. */
   ahead?: Materialiser;
+  /** The restart command's process (restart gate, no build), started while the checkout runs. */
+  restart?: PendingCommand;
 }
 
 async function deployRef(ctx: JobContext, plan: Plan): Promise<JobResult> {
@@ -103,9 +107,24 @@ async function deployRef(ctx: JobContext, plan: Plan): Promise<JobResult> {
     };
   }
 
-  const id = await buildRelease(ctx, vcs, cache, sha, ref, previousSha, plan.ahead);
-  await goLiveOrDrop(ctx, l, { release: id, sha, ref, previous, previousSha });
+  const id = await buildRelease(ctx, vcs, cache, sha, ref, previousSha, { checkout: plan.ahead, whileCheckout: restartAhead(ctx, plan) });
+  await goLiveOrDrop(ctx, l, { release: id, sha, ref, previous, previousSha, restart: plan.restart });
   if (ctx.job.force) ctx.releases.clearBad(sha);
   await step(ctx, `prune (keep ${plan.keep})`, () => prune(ctx.releases, l, plan.keep, [id, previous], (m) => ctx.log('info', m)));
   return { state: 'succeeded', reason: `${shortSha(sha)} is live (release ${id})`, release: id };
+}
+
+/**
+ * For a repo that goes live by its restart command right after the checkout (no build, no
+ * supervised app): that command's process is started while the checkout runs, and runs the
+ * line when the gate gets to it.
+ */
+function restartAhead(ctx: JobContext, plan: Plan): ((dir: string, env: NodeJS.ProcessEnv) => void) | undefined {
+  const deploy = ctx.repo.deploy;
+  if (!deploy?.restart || deploy.start || deploy.build.length > 0) return undefined;
+  const line = deploy.restart;
+  return (dir, env) => {
+    mkdirSync(dir, { recursive: true }); // its working directory, made by the checkout too
+    plan.restart = startCommandAhead(ctx, line, dir, env);
+  };
 }

@@ -174,6 +174,48 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
+/** A process started ahead of its command (`runGated`). */
+export interface Gated {
+  /** Execs the command in the waiting process; resolves or rejects as `run` would have. Once. */
+  go(): Promise<RunResult>;
+  /** Lets the waiting process go without running anything; resolves once it has exited. A no-op after `go`. */
+  cancel(): Promise<void>;
+}
+
+/** Waits for "go" on stdin, then becomes its arguments (argv as given: no shell text); else exits 0. */
+const GATE = 'IFS= read -r go || exit 0; [ "$go" = go ] || exit 0; exec "$@"';
+
+/**
+ * `run(cmd, args, opts)` whose process starts now and execs `cmd` only at `go()`: a Node
+ * process blocks until each child it spawns has exec'd (2 ms quiet, 5-10 ms under load), and
+ * this moves that wait to a moment when other work runs (a deploy's checkout). `onSpawn`
+ * gets the pid now; the process keeps it across the exec. Its stdin is closed at `go()`.
+ */
+export function runGated(cmd: string, args: readonly string[], opts: Omit<RunOptions, 'input'> = {}): Gated {
+  let open: (line: string | null) => void = () => {};
+  const input = new Promise<string | null>((resolve) => (open = resolve));
+  const done = run('sh', ['-c', GATE, 'gated', cmd, ...args], { ...opts, input, display: opts.display ?? describeCommand(cmd, args) });
+  const ended = done.then(
+    () => undefined,
+    () => undefined,
+  );
+  let used = false;
+  return {
+    go() {
+      if (used) return Promise.reject(new Error(`${opts.display ?? cmd}: started twice`));
+      used = true;
+      open('go\n');
+      return done;
+    },
+    async cancel() {
+      if (used) return;
+      used = true;
+      open(null);
+      await ended;
+    },
+  };
+}
+
 /** Runs a user-written command line with `sh -c`; the line is one argv element, data goes in `env`. */
 export function runShell(line: string, opts: RunOptions = {}): Promise<RunResult> {
   return run('sh', ['-c', line], { ...opts, display: opts.display ?? line });

@@ -36,7 +36,7 @@ export function restartGate(ctx: JobContext, l: Layout, g: GoLive): Gate {
       });
       try {
         if (deploy?.restart) {
-          await step(ctx, `restart: ${deploy.restart}`, () => restart(g.release, g.sha, g.previousSha, ctx)).catch((err: unknown) => {
+          await step(ctx, `restart: ${deploy.restart}`, () => (g.restart ? g.restart.run() : restart(g.release, g.sha, g.previousSha, ctx))).catch((err: unknown) => {
             throw new JobFailure('restart_failed', `restart failed: ${errorMessage(err)}`);
           });
         }
