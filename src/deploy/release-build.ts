@@ -29,8 +29,11 @@ export async function buildRelease(ctx: JobContext, vcs: Vcs, cache: string, sha
     const checkout = async () => {
       if (!early.checkout) return vcs.materialise(cache, sha, dir, { signal: ctx.signal });
       const written = early.checkout.run(sha, dir);
-      early.whileCheckout?.(dir, env);
-      await written;
+      try {
+        early.whileCheckout?.(dir, env);
+      } finally {
+        await written;
+      }
     };
     await step(ctx, `materialise ${shortSha(sha)} into releases/${id}`, checkout, 'checkout_failed');
     if (deploy.shared.length > 0) {

@@ -60,8 +60,10 @@ export function startCommandAhead(ctx: JobContext, line: string, cwd: string, en
     onLine: (stream, text) => ctx.log(stream, text),
     onSpawn: (pid) => ctx.onChild(pid),
   });
+  let ran = false;
   return {
     async run() {
+      ran = true;
       ctx.log('info', `$ ${line}`);
       try {
         await gated.go();
@@ -70,6 +72,8 @@ export function startCommandAhead(ctx: JobContext, line: string, cwd: string, en
       }
     },
     async cancel() {
+      if (ran) return;
+      ran = true;
       await gated.cancel();
       ctx.onChild(null);
     },

@@ -192,28 +192,44 @@ const GATE = 'IFS= read -r go || exit 0; [ "$go" = go ] || exit 0; exec "$@"';
  * gets the pid now; the process keeps it across the exec. Its stdin is closed at `go()`.
  */
 export function runGated(cmd: string, args: readonly string[], opts: Omit<RunOptions, 'input'> = {}): Gated {
-  let open: (line: string | null) => void = () => {};
-  const input = new Promise<string | null>((resolve) => (open = resolve));
-  const done = run('sh', ['-c', GATE, 'gated', cmd, ...args], { ...opts, input, display: opts.display ?? describeCommand(cmd, args) });
-  const ended = done.then(
-    () => undefined,
-    () => undefined,
-  );
+  const fed = runFed('sh', ['-c', GATE, 'gated', cmd, ...args], { ...opts, display: opts.display ?? describeCommand(cmd, args) });
   let used = false;
   return {
     go() {
       if (used) return Promise.reject(new Error(`${opts.display ?? cmd}: started twice`));
       used = true;
-      open('go\n');
-      return done;
+      fed.send('go\n');
+      return fed.done;
     },
     async cancel() {
       if (used) return;
       used = true;
-      open(null);
-      await ended;
+      fed.send(null);
+      await fed.ended;
     },
   };
+}
+
+/** A process whose stdin is given later (`runFed`). */
+export interface Fed {
+  /** Writes `input` to stdin and closes it (null: closes it with nothing). The first call counts. */
+  send(input: string | null): void;
+  /** As `run` resolves or rejects. */
+  done: Promise<RunResult>;
+  /** Resolves once the process has ended, however. */
+  ended: Promise<void>;
+}
+
+/** `run` with its stdin written when the caller knows what to write. */
+export function runFed(cmd: string, args: readonly string[], opts: Omit<RunOptions, 'input'> = {}): Fed {
+  let send: (input: string | null) => void = () => {};
+  const input = new Promise<string | null>((resolve) => (send = resolve));
+  const done = run(cmd, args, { ...opts, input });
+  const ended = done.then(
+    () => undefined,
+    () => undefined,
+  );
+  return { send, done, ended };
 }
 
 /** Runs a user-written command line with `sh -c`; the line is one argv element, data goes in `env`. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { childEnv } from '../lib/child-env.js';
-import { run, type RunOptions } from '../lib/exec.js';
+import { run, runFed, type RunOptions } from '../lib/exec.js';
 import { parseSha, type Sha } from '../lib/ids.js';
 import { urlSecrets } from '../lib/redact.js';
 import { refNameProblem } from './ref-name.js';
@@ -129,28 +129,22 @@ const READ_TREE_AHEAD = 'IFS= read -r sha || exit 0; IFS= read -r dir || exit 0;
  */
 export function materialiseAhead(cacheDir: string, opts: GitOptions = {}): Materialiser {
   const index = join(dirname(cacheDir), `.index-${randomBytes(6).toString('hex')}`);
-  let open: (input: string | null) => void = () => {};
-  const input = new Promise<string | null>((resolve) => (open = resolve));
   const env = gitEnv({ GIT_INDEX_FILE: index });
-  const done = run('sh', ['-c', READ_TREE_AHEAD, 'materialise', cacheDir], { ...opts, env, input, display: 'git read-tree --reset -u (started ahead)' });
-  const ended = done.then(
-    () => undefined,
-    () => undefined,
-  );
+  const fed = runFed('sh', ['-c', READ_TREE_AHEAD, 'materialise', cacheDir], { ...opts, env, display: 'git read-tree --reset -u (started ahead)' });
   let used = false;
   return {
     async run(id, dir) {
       if (used) throw new Error('materialiseAhead: run more than once');
       used = true;
       if (!/^[0-9a-f]{40,64}$/.test(id) || /[\n\r]/.test(dir)) {
-        open(null);
-        await ended;
+        fed.send(null);
+        await fed.ended;
         return materialise(cacheDir, id, dir, opts);
       }
       mkdirSync(dir, { recursive: true });
-      open(`${id}\n${dir}\n`);
+      fed.send(`${id}\n${dir}\n`);
       try {
-        await done;
+        await fed.done;
       } finally {
         rmSync(index, { force: true });
       }
@@ -158,8 +152,8 @@ export function materialiseAhead(cacheDir: string, opts: GitOptions = {}): Mater
     async cancel() {
       if (used) return;
       used = true;
-      open(null);
-      await ended;
+      fed.send(null);
+      await fed.ended;
     },
   };
 }
