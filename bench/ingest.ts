@@ -10,6 +10,7 @@
 // the hand-run script (bench/restart-mode.ts), and a burst of 50 pushes in 2 s.
 // Writes its section of docs/BENCHMARKS.md. BENCH_INGEST_SECONDS, BENCH_INGEST_RUNS,
 // BENCH_INGEST_ROUNDS and BENCH_INGEST_THREADS change the counts for a quick look.
+// BENCH_INGEST_ONLY=served runs only push to served (and its step table), printed, not written.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -30,7 +31,8 @@ import { haveWrk, nodeLoad, wrk, type LoadResult, type LoadSpec } from './wrk.js
 
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 10);
 const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
-const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 15);
+const ONLY_SERVED = process.env.BENCH_INGEST_ONLY === 'served';
 const THREADS = Number(process.env.BENCH_INGEST_THREADS ?? 1);
 const CONNECTIONS = 50;
 const COLD = 10;
@@ -186,6 +188,15 @@ async function main(): Promise<void> {
   const hooksFile = webhookHooks(dir, p, handRun, wh.wc, wh.port, wh.pidFile);
   const start = starters(p.configFile, hooksFile, ports);
   const dbFile = databasePath(loadConfig(p.configFile));
+  if (ONLY_SERVED) {
+    writeFileSync(p.configFile, readFileSync(p.configFile, 'utf8').replace(RATE_OFF, ''));
+    const [auto, webhook] = [await start.autopull(), await start.webhook()];
+    const served = await pushToServed(restartWays(p, ports, appPorts.autopull, hand, wh, handRun), ROUNDS);
+    await auto.stop();
+    await webhook.stop();
+    console.log(servedLines(served).join('\n'));
+    return;
+  }
 
   // 1. the flood, with memory before and after
   const servers: Servers = { autopull: await start.autopull(), webhook: await start.webhook(), floor: await start.floor() };
@@ -206,14 +217,19 @@ async function main(): Promise<void> {
   writeFileSync(p.configFile, readFileSync(p.configFile, 'utf8').replace(RATE_OFF, ''));
   const auto = await start.autopull();
   const webhook = await start.webhook();
-  const url = `http://127.0.0.1:${ports.autopull}`;
-  const ways = { p, autopullUrl: url, autopullPort: appPorts.autopull, hand, webhook: { url: `http://127.0.0.1:${ports.webhook}/hooks/deploy`, port: wh.port, pidFile: wh.pidFile }, handRun };
+  const ways = restartWays(p, ports, appPorts.autopull, hand, wh, handRun);
   const served = await pushToServed(ways, ROUNDS);
   const b = await burst(ways, dbFile);
   await auto.stop();
   await webhook.stop();
 
   report({ useWrk, load0, status, results, recorded, idle, peak, cold, served, burst: b });
+}
+
+type AppWay = { wc: string; port: number; pidFile: string };
+function restartWays(p: Project, ports: Record<Who, number>, appPort: number, hand: AppWay, wh: AppWay, handRun: string) {
+  const webhook = { url: `http://127.0.0.1:${ports.webhook}/hooks/deploy`, port: wh.port, pidFile: wh.pidFile };
+  return { p, autopullUrl: `http://127.0.0.1:${ports.autopull}`, autopullPort: appPort, hand, webhook, handRun };
 }
 
 interface Figures {
@@ -240,7 +256,6 @@ function report(f: Figures): void {
   });
   const answered = (['a', 'b', 'c'] as Case[]).reduce((n, c) => n + s(`autopull:${c}`).requests, 0);
   const errors = Object.keys(f.results).reduce((n, k) => n + s(k).errors, 0);
-  const med = { autopull: median(f.served.autopull), hand: median(f.served.hand), webhook: median(f.served.webhook) };
   const mib = (m: { rss: number; peak: number }, key: 'rss' | 'peak') => f1(m[key]);
   const b = f.burst;
   writeSection('BENCHMARKS.md', [
@@ -265,12 +280,22 @@ function report(f: Figures): void {
     `| RSS peak under the loads (VmHWM) | ${mib(f.peak.webhook, 'peak')} MiB | ${mib(f.peak.floor, 'peak')} MiB | ${mib(f.peak.autopull, 'peak')} MiB | ${ratio(f.peak.autopull.peak, f.peak.webhook.peak)} |`,
     `| cold start: spawn to first accepted connection, median of ${COLD} | ${f0(f.cold.webhook)} ms | ${f0(f.cold.floor)} ms | ${f0(f.cold.autopull)} ms | ${ratio(f.cold.autopull, f.cold.webhook)} |`,
     '',
+    ...servedLines(f.served),
+    `Burst: ${b.pushes} pushes in ${b.seconds.toFixed(2)} s (main moved and a signed delivery sent every ${f0((2000) / b.pushes)} ms): ${b.deploys} deploys (${b.jobs} jobs; pushes during a job coalesce into one follow-up), all done ${f0(b.settledMs)} ms after the first push; the last deploy's commit ${b.finalShaOk ? 'is' : '**is not**'} the last pushed, the app ${b.served ? 'serves' : '**does not serve**'} its version; ${b.recorded} of ${b.pushes} deliveries recorded.`,
+    '',
+  ]);
+}
+
+/** Push to served: the table of the three ways, then where autopull's time went. */
+function servedLines(served: Served): string[] {
+  const med = { autopull: median(served.autopull), hand: median(served.hand), webhook: median(served.webhook) };
+  return [
     `Push to served in restart mode (\`deploy.restart\`: a script that stops the fixture app and starts it again; no health check): from the delivery POST, or the start of the hand-run script (\`git fetch\` + \`git reset --hard origin/main\` + the same restart script), until the app answers the new version on its port; ${ROUNDS} rounds each way, taken in turn, medians.`,
     '',
     '| way | median | min | max | vs hand-run |',
     '| --- | ---: | ---: | ---: | ---: |',
     ...(['hand', 'webhook', 'autopull'] as const).map((k) => {
-      const xs = f.served[k];
+      const xs = served[k];
       const name = { hand: 'hand-run fetch + reset + restart', webhook: 'adnanh/webhook running the hand-run script', autopull: 'autopull (fetch, new release, switch, restart)' }[k];
       return `| ${name} | ${f0(med[k])} ms | ${f0(Math.min(...xs))} ms | ${f0(Math.max(...xs))} ms | ${ratio(med[k], med.hand)} |`;
     }),
@@ -279,11 +304,9 @@ function report(f: Figures): void {
     '',
     '| mark | median | the step took (median) |',
     '| --- | ---: | ---: |',
-    ...timeline(f.served.marks),
+    ...timeline(served.marks),
     '',
-    `Burst: ${b.pushes} pushes in ${b.seconds.toFixed(2)} s (main moved and a signed delivery sent every ${f0((2000) / b.pushes)} ms): ${b.deploys} deploys (${b.jobs} jobs; pushes during a job coalesce into one follow-up), all done ${f0(b.settledMs)} ms after the first push; the last deploy's commit ${b.finalShaOk ? 'is' : '**is not**'} the last pushed, the app ${b.served ? 'serves' : '**does not serve**'} its version; ${b.recorded} of ${b.pushes} deliveries recorded.`,
-    '',
-  ]);
+  ];
 }
 
 /** The median of each mark over the rounds, earliest first; for a step's "done", the median time it took. */

@@ -137,3 +137,19 @@ test('a build that outlives deploy.timeout is stopped and the job fails', async 
   assert.equal(r.current(), null);
   assert.deepEqual(r.releases(), []);
 });
+
+test('a restart started beside the checkout never runs when the deploy fails before the switch', async (t) => {
+  const r = rig(t, { restart: 'echo "restart $AUTOPULL_SHA" >> ../../restarts.log', shared: ['.env'] });
+  r.p.pushCommit({ v: '1' });
+  const job = await r.deploy();
+  assert.equal(job.state, 'failed');
+  assert.equal(job.failure, 'shared_failed', r.log(job));
+  assert.ok(!existsSync(join(r.p.deployPath, 'restarts.log')), 'the restart did not run');
+  assert.equal(r.store.getJob(job.id)?.child_pid, null);
+  mkdirSync(join(r.p.deployPath, 'shared'), { recursive: true });
+  writeFileSync(join(r.p.deployPath, 'shared', '.env'), 'X=1\n');
+  const ok = await r.deploy();
+  assert.equal(ok.state, 'succeeded', r.log(ok));
+  assert.equal(readFileSync(join(r.p.deployPath, 'restarts.log'), 'utf8'), `restart ${ok.target_sha}\n`);
+  assert.match(r.log(ok), /\$ echo "restart \$AUTOPULL_SHA"/);
+});

@@ -1,18 +1,19 @@
+import { mkdirSync } from 'node:fs';
 import type { Config, RepoConfig } from '../config/load.js';
 import { JobFailure } from '../lib/errors.js';
 import { isGlob } from '../lib/glob.js';
 import { shortSha } from '../lib/ids.js';
 import { redactUrl } from '../lib/redact.js';
-import { vcsFor } from '../vcs/index.js';
+import { vcsFor, type Materialiser, type Vcs } from '../vcs/index.js';
 import { fetchStep, mirrorStep, runMirrorJob } from '../mirror/job.js';
 import { requireApps } from './apps.js';
 import type { JobContext, JobResult } from './context.js';
 import { goLiveOrDrop } from './gate/index.js';
 import { prune } from './prune.js';
 import { buildRelease } from './release-build.js';
-import { layout, readCurrent, releaseShortSha } from './releases.js';
+import { layout, readCurrent, releaseShortSha, type Layout } from './releases.js';
 import { resumeInterruptedGate } from './resume.js';
-import { step } from './steps.js';
+import { startCommandAhead, step, type PendingCommand } from './steps.js';
 
 export type { JobContext, JobResult } from './context.js';
 
@@ -45,7 +46,34 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
   const ref = ctx.job.ref ?? defaultRef(ctx.repo);
   if (ref === null) throw new JobFailure('ref_not_found', `repo ${ctx.repo.name} tracks only branch globs; give a ref (autopull deploy ${ctx.repo.name} --ref BRANCH)`);
 
-  await fetchStep(ctx, vcs, cache);
+  const plan: Plan = { vcs, cache, l, ref, keep: deploy.keep };
+  try {
+    return await deployRef(ctx, plan);
+  } finally {
+    await plan.ahead?.cancel();
+    await plan.restart?.cancel();
+  }
+}
+
+interface Plan {
+  vcs: Vcs;
+  cache: string;
+  l: Layout;
+  ref: string;
+  keep: number;
+  /** The checkout's process, started once the fetch's runs; let go when the job ends without it. */
+  ahead?: Materialiser;
+  /** The restart command's process (restart gate, no build), started while the checkout runs. */
+  restart?: PendingCommand;
+}
+
+async function deployRef(ctx: JobContext, plan: Plan): Promise<JobResult> {
+  const { vcs, cache, l, ref } = plan;
+  // Started beside the fetch, the checkout's process waits for its commit: its start (a
+  // blocking fork of this process) costs the fetch's time, not the deploy's.
+  await fetchStep(ctx, vcs, cache, () => {
+    plan.ahead ??= vcs.materialiseAhead?.(cache, { signal: ctx.signal });
+  });
   // Never throws for a target: failures are logged, recorded and retried on their own.
   if (ctx.repo.mirror?.length) await mirrorStep(ctx, vcs, cache);
   const sha = await step(ctx, `resolve ${ref}`, async () => {
@@ -79,9 +107,24 @@ export async function runDeploy(ctx: JobContext): Promise<JobResult> {
     };
   }
 
-  const id = await buildRelease(ctx, vcs, cache, sha, ref, previousSha);
-  await goLiveOrDrop(ctx, l, { release: id, sha, ref, previous, previousSha });
+  const id = await buildRelease(ctx, vcs, cache, sha, ref, previousSha, { checkout: plan.ahead, whileCheckout: restartAhead(ctx, plan) });
+  await goLiveOrDrop(ctx, l, { release: id, sha, ref, previous, previousSha, restart: plan.restart });
   if (ctx.job.force) ctx.releases.clearBad(sha);
-  await step(ctx, `prune (keep ${deploy.keep})`, () => prune(ctx.releases, l, deploy.keep, [id, previous], (m) => ctx.log('info', m)));
+  await step(ctx, `prune (keep ${plan.keep})`, () => prune(ctx.releases, l, plan.keep, [id, previous], (m) => ctx.log('info', m)));
   return { state: 'succeeded', reason: `${shortSha(sha)} is live (release ${id})`, release: id };
+}
+
+/**
+ * For a repo that goes live by its restart command right after the checkout (no build, no
+ * supervised app): that command's process is started while the checkout runs, and runs the
+ * line when the gate gets to it.
+ */
+function restartAhead(ctx: JobContext, plan: Plan): ((dir: string, env: NodeJS.ProcessEnv) => void) | undefined {
+  const deploy = ctx.repo.deploy;
+  if (!deploy?.restart || deploy.start || deploy.build.length > 0) return undefined;
+  const line = deploy.restart;
+  return (dir, env) => {
+    mkdirSync(dir, { recursive: true }); // its working directory, made by the checkout too
+    plan.restart = startCommandAhead(ctx, line, dir, env);
+  };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rig } from '../../test/helpers/rig.js';
 import { enqueueManual } from '../runner/manual.js';
@@ -30,7 +30,7 @@ test('order is by creation time, not by id (ids made in the same second sort by 
   assert.deepEqual(planPrune(rows, 2, []), ['20261122T000000-fff0000']);
 });
 
-test('prune never removes a release whose job still runs (built by another process); once that job is over, it goes', (t) => {
+test('prune never removes a release whose job still runs (built by another process); once that job is over, it goes', async (t) => {
   const r = rig(t);
   const l = layout(r.p.deployPath);
   const { id: job } = enqueueManual(r.config, r.store, 'site', undefined, false);
@@ -39,9 +39,26 @@ test('prune never removes a release whose job still runs (built by another proce
   const release = '20261122T000000-aaaaaaa';
   r.store.putRelease({ repo: 'site', id: release, sha: 'a'.repeat(40), job_id: job, state: 'building' });
   mkdirSync(join(l.releases, release), { recursive: true });
-  assert.deepEqual(prune(releaseLedger(r.store, 'site'), l, 1, []), []);
+  assert.deepEqual(await prune(releaseLedger(r.store, 'site'), l, 1, []), []);
   assert.ok(existsSync(join(l.releases, release)));
   r.store.finishJob(job, 'interrupted', 'its process died');
-  assert.deepEqual(prune(releaseLedger(r.store, 'site'), l, 1, []), [release]);
+  assert.deepEqual(await prune(releaseLedger(r.store, 'site'), l, 1, []), [release]);
   assert.ok(!existsSync(join(l.releases, release)));
+});
+
+test('prune removes folders without holding the event loop (a release may be thousands of files)', async (t) => {
+  const r = rig(t);
+  const l = layout(r.p.deployPath);
+  const release = '20261122T000000-bbbbbbb';
+  r.store.putRelease({ repo: 'site', id: release, sha: 'b'.repeat(40), job_id: null, state: 'failed' });
+  for (let i = 0; i < 20; i++) {
+    mkdirSync(join(l.releases, release, 'node_modules', `m${i}`), { recursive: true });
+    writeFileSync(join(l.releases, release, 'node_modules', `m${i}`, 'index.js'), '');
+  }
+  let turned = false;
+  setImmediate(() => (turned = true));
+  assert.deepEqual(await prune(releaseLedger(r.store, 'site'), l, 1, []), [release]);
+  assert.ok(turned, 'the event loop turned while the folder was removed');
+  assert.ok(!existsSync(join(l.releases, release)));
+  assert.equal(r.store.getRelease('site', release), null);
 });

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isKnownGood } from '../store/release-state.js';
 import type { ReleaseLedger } from '../store/release-ledger.js';
@@ -26,14 +26,17 @@ export function planPrune(rows: readonly Pick<ReleaseRow, 'id' | 'state' | 'crea
  * still running (in this process or another one: a `building` release whose job runs is being
  * built, not left over). Recovery decides when a running job is dead (its owner pid and start
  * time); only then may its release go. Returns the ids removed.
+ *
+ * The folders are removed in the thread pool: a release with a node_modules is thousands of
+ * files, and the event loop (webhooks, the proxy in front of the new release) keeps turning.
  */
-export function prune(releases: ReleaseLedger, l: Layout, keep: number, protect: (string | null)[], log: (m: string) => void = () => {}): string[] {
+export async function prune(releases: ReleaseLedger, l: Layout, keep: number, protect: (string | null)[], log: (m: string) => void = () => {}): Promise<string[]> {
   const current = readCurrent(l);
   const { rows, inUse } = releases.snapshot();
   const known = new Set(rows.map((r) => r.id));
   const doomed = planPrune(rows, keep, [...protect, current, ...inUse]);
   for (const id of doomed) {
-    rmSync(join(l.releases, id), { recursive: true, force: true });
+    await rm(join(l.releases, id), { recursive: true, force: true });
     releases.remove(id);
   }
   // Folders the store does not know were not made by this data_dir: report, never delete.

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { shortSha, type ReleaseId, type Sha } from '../lib/ids.js';
-import type { Vcs } from '../vcs/index.js';
+import type { Materialiser, Vcs } from '../vcs/index.js';
 import type { JobContext } from './context.js';
 import { layout, listReleaseDirs, newReleaseId, type Layout } from './releases.js';
 import { linkShared } from './shared.js';
@@ -10,9 +10,11 @@ import { commandEnv, runCommand, step } from './steps.js';
 /**
  * Makes a new release of `sha`: a `building` row first (a crash leaves a row that prune
  * removes), then materialise, link shared, build, each a named step. Ends `built`. Any failure
- * removes the folder and the row: `current` is never touched here.
+ * removes the folder and the row: `current` is never touched here. `early.checkout`: the
+ * checkout's process, started while the fetch ran (vcs materialiseAhead); `early.whileCheckout`
+ * is called once that checkout runs, with the release's folder and command environment.
  */
-export async function buildRelease(ctx: JobContext, vcs: Vcs, cache: string, sha: Sha, ref: string, previousSha: string | null): Promise<ReleaseId> {
+export async function buildRelease(ctx: JobContext, vcs: Vcs, cache: string, sha: Sha, ref: string, previousSha: string | null, early: Early = {}): Promise<ReleaseId> {
   const deploy = ctx.repo.deploy;
   if (!deploy) throw new Error(`repo ${ctx.repo.name} has no deploy: section`);
   const l = layout(deploy.path);
@@ -24,7 +26,16 @@ export async function buildRelease(ctx: JobContext, vcs: Vcs, cache: string, sha
   ctx.setTarget({ release: id });
   const env = commandEnv(ctx, sha, dir, previousSha, ref);
   try {
-    await step(ctx, `materialise ${shortSha(sha)} into releases/${id}`, () => vcs.materialise(cache, sha, dir, { signal: ctx.signal }), 'checkout_failed');
+    const checkout = async () => {
+      if (!early.checkout) return vcs.materialise(cache, sha, dir, { signal: ctx.signal });
+      const written = early.checkout.run(sha, dir);
+      try {
+        early.whileCheckout?.(dir, env);
+      } finally {
+        await written;
+      }
+    };
+    await step(ctx, `materialise ${shortSha(sha)} into releases/${id}`, checkout, 'checkout_failed');
     if (deploy.shared.length > 0) {
       await step(ctx, 'link shared', () => {
         const linked = linkShared(l.shared, dir, deploy.shared);
@@ -40,6 +51,12 @@ export async function buildRelease(ctx: JobContext, vcs: Vcs, cache: string, sha
   }
   ctx.releases.move(id, 'built');
   return id;
+}
+
+/** What a deploy started ahead of the build (deploy.ts). */
+export interface Early {
+  checkout?: Materialiser;
+  whileCheckout?: (dir: string, env: NodeJS.ProcessEnv) => void;
 }
 
 /** Throws away a release that never went live. */

@@ -1,4 +1,4 @@
-import { replaceSymlink } from '../lib/atomic-fs.js';
+import { replaceSymlink, replaceSymlinkSyncLater } from '../lib/atomic-fs.js';
 import type { ReleaseId } from '../lib/ids.js';
 import type { Layout } from './releases.js';
 
@@ -9,4 +9,13 @@ import type { Layout } from './releases.js';
  */
 export function switchCurrent(l: Layout, id: ReleaseId): void {
   replaceSymlink(l.current, `releases/${id}`);
+}
+
+/**
+ * `switchCurrent` whose fsync runs beside what comes next (a restart command): `current`
+ * points at `id` on return; the promise resolves once that would survive a power cut too.
+ * The caller awaits it before the release can be called live.
+ */
+export function switchCurrentSyncLater(l: Layout, id: ReleaseId): Promise<void> {
+  return replaceSymlinkSyncLater(l.current, `releases/${id}`);
 }

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** fsyncs a directory so that a rename in it survives a power cut. */
 export function fsyncDir(dir: string): void {
@@ -40,6 +41,21 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o64
  * target. If we die before the rename, only a stray temp link is left (cleaned at start).
  */
 export function replaceSymlink(link: string, target: string): void {
+  swapSymlink(link, target);
+  fsyncDir(dirname(link));
+}
+
+/**
+ * `replaceSymlink` whose fsync of the folder runs in the thread pool: `link` points at `target`
+ * on return (for every reader, and after a crash of this process); the promise resolves once
+ * that also survives a power cut. Never rejects (as fsyncDir, a refused fsync is no error).
+ */
+export function replaceSymlinkSyncLater(link: string, target: string): Promise<void> {
+  swapSymlink(link, target);
+  return fsyncDirLater(dirname(link));
+}
+
+function swapSymlink(link: string, target: string): void {
   const tmp = join(dirname(link), `.${basename(link)}.${randomBytes(4).toString('hex')}.tmp`);
   symlinkSync(target, tmp);
   try {
@@ -48,5 +64,16 @@ export function replaceSymlink(link: string, target: string): void {
     rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDir(dirname(link));
+}
+
+async function fsyncDirLater(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // as fsyncDir
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
 }

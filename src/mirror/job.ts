@@ -19,9 +19,10 @@ export async function runMirrorJob(ctx: MirrorContext): Promise<{ state: 'succee
   return { state: 'succeeded', reason: describeRun(run), ...(failure ? { failure } : {}) };
 }
 
-export function fetchStep(ctx: MirrorContext, vcs: Vcs, cache: string): Promise<void> {
+/** The fetch step; `onStarted` is called once its (first) process runs. */
+export function fetchStep(ctx: MirrorContext, vcs: Vcs, cache: string, onStarted?: () => void): Promise<void> {
   return step(ctx, `fetch ${redactUrl(ctx.repo.url)}`, () =>
-    vcs.fetch(cache, ctx.repo.url, repoAuth(ctx.config.data_dir, ctx.repo.ssh_key), { signal: ctx.signal, onLine: (s, t) => ctx.log(s, t) }),
+    vcs.fetch(cache, ctx.repo.url, repoAuth(ctx.config.data_dir, ctx.repo.ssh_key), { signal: ctx.signal, onLine: (s, t) => ctx.log(s, t), onSpawn: () => onStarted?.() }),
     'fetch_failed',
   );
 }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { join } from 'node:path';
+import { eagerGc, packCount } from '../../test/helpers/git.js';
 import { rig } from '../../test/helpers/rig.js';
 import { silentLogger } from '../lib/log.js';
 import { processStartTime } from '../lib/proc.js';
@@ -103,4 +105,30 @@ test('an in-process CLI worker runs only the job it queued, never the server\'s'
   await worker.idle();
   assert.equal(r.store.getJob(mine.id)?.state, 'succeeded');
   assert.equal(r.store.getJob(server.id)?.state, 'queued');
+});
+
+test('a deploy\'s fetch leaves git gc --auto to the worker, which runs it once the repo is idle; stop() drops a pending one', async (t) => {
+  const r = rig(t);
+  r.p.pushCommit({ v: '1' });
+  await r.deploy();
+  const cache = join(r.config.data_dir, 'repos', 'site.git');
+  eagerGc(cache);
+  const worker = new Worker(r.config, r.store, silentLogger());
+  t.after(() => worker.stop(0));
+  const deploy = async (v: string) => {
+    r.p.pushCommit({ v });
+    const { id } = enqueueManual(r.config, r.store, 'site', undefined, false);
+    worker.kick('site');
+    await finished(r.store, id);
+    assert.equal(r.store.getJob(id)?.state, 'succeeded', r.log(r.store.getJob(id) as never));
+  };
+  await deploy('2');
+  await deploy('3');
+  assert.equal(packCount(cache), 2, 'no gc on the deploys\' path');
+  await worker.idle();
+  assert.equal(packCount(cache), 1, 'repacked once the repo was idle');
+  await deploy('4');
+  await deploy('5');
+  await worker.stop(0);
+  assert.equal(packCount(cache), 3, 'a stop drops the pending upkeep');
 });

@@ -16,6 +16,7 @@ import { runRollback } from '../deploy/rollback.js';
 import { runRestart } from '../deploy/restart-app.js';
 import type { Apps } from '../deploy/apps.js';
 import { runMirrorJob } from '../mirror/job.js';
+import { CacheUpkeep } from './cache-upkeep.js';
 import type { Job, Store } from '../store/store.js';
 import { DEFAULT_LEASE_MS, type JobOwner, type JobQueue } from '../store/job-queue.js';
 
@@ -56,6 +57,9 @@ export class Worker {
   private readonly owner: JobOwner;
   /** The config in force: read when a job is claimed; the job keeps that one to its end. */
   private readonly ref: ConfigRef;
+  /** Repos whose loop ran a job that fetched: their cache gets its upkeep once the loop ends. */
+  private readonly fetched = new Set<string>();
+  private readonly upkeep: CacheUpkeep;
 
   constructor(
     config: Config | ConfigRef,
@@ -69,6 +73,7 @@ export class Worker {
     private readonly opts: { pid?: number; apps?: Apps; only?: number; queue?: JobQueue; leaseMs?: number } = {},
   ) {
     this.ref = ConfigRef.of(config);
+    this.upkeep = new CacheUpkeep(this.ref, logger);
     this.queue = opts.queue ?? store.queue;
     const pid = opts.pid ?? process.pid;
     this.owner = { pid, start: processStartTime(pid) };
@@ -95,7 +100,7 @@ export class Worker {
           this.logger.info({ repo: repo.name, job: holder.id }, `releases left alone: job ${holder.id} runs in process ${holder.owner_pid ?? '?'}, which prunes them when it ends`);
           continue;
         }
-        prune(releaseLedger(this.store, repo.name), layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
+        await prune(releaseLedger(this.store, repo.name), layout(repo.deploy.path), repo.deploy.keep, [], (m) => this.logger.info({ repo: repo.name }, m));
       }
       await this.kickAll();
       return interrupted;
@@ -129,6 +134,7 @@ export class Worker {
 
   kick(repo: string): void {
     if (this.stopping || this.loops.has(repo)) return;
+    this.upkeep.cancel(repo);
     let retryIn: number | null = null;
     const loop = this.loop(repo)
       .catch((err: unknown) => {
@@ -139,6 +145,7 @@ export class Worker {
       .finally(async () => {
         this.loops.delete(repo);
         if (this.stopping) return;
+        if (this.fetched.delete(repo)) this.upkeep.schedule(repo);
         // A loop that failed (the database refusing a claim: a full disk) is tried again on a
         // timer: at once, it would fail at once again, and never let the event loop turn.
         if (retryIn !== null) return this.retryLater(repo, retryIn);
@@ -166,10 +173,11 @@ export class Worker {
     this.retries.set(repo, timer);
   }
 
-  /** Resolves when recovery is done and every loop has gone idle (for tests and in-process CLI runs). */
+  /** Resolves when recovery is done, every loop has gone idle and their caches' upkeep has run (for tests and in-process CLI runs). */
   async idle(): Promise<void> {
     await this.recovering;
     while (this.loops.size > 0) await Promise.allSettled([...this.loops.values()]);
+    await this.upkeep.flush();
   }
 
   /**
@@ -194,6 +202,7 @@ export class Worker {
     } finally {
       clearTimeout(timer);
     }
+    await this.upkeep.stop();
   }
 
   private async loop(repo: string): Promise<void> {
@@ -269,6 +278,7 @@ export class Worker {
     const timer = setTimeout(() => ac.abort(new Error(`job timed out after ${Math.round(timeoutMs / 1000)}s (deploy.timeout)`)), timeoutMs);
     const stopLease = this.keepLease(job, ac);
     const ctx = this.jobContext(job, ac, config, repo);
+    if (job.kind === 'deploy' || job.kind === 'mirror') this.fetched.add(job.repo);
     ctx.log('info', `job ${job.id}: ${describe(job)} (${job.trigger}${job.force ? ', forced' : ''})`);
     try {
       const run = JOB_RUNNERS[job.kind] as ((c: JobContext) => Promise<JobResult>) | undefined;

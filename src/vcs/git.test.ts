@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ensureCache, fetchAll, materialise, resolveCommit } from './git.js';
-import { bareRemote, commit, git, push, workRepo } from '../../test/helpers/git.js';
+import { dirname, join } from 'node:path';
+import { autoGc, ensureCache, fetchAll, materialise, materialiseAhead, resolveCommit } from './git.js';
+import { bareRemote, commit, eagerGc, git, packCount, push, workRepo } from '../../test/helpers/git.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 import type { Sha } from '../lib/ids.js';
 
@@ -92,4 +92,43 @@ test('materialise of a commit with a link and a file under the same name writes 
   await materialise(cache, sha, out).catch(() => undefined); // git may refuse it: either way, nothing outside
   assert.deepEqual(readdirSync(outside), [], 'nothing written through the link');
   assert.ok(!existsSync(join(out, 'link')) || !lstatSync(join(out, 'link')).isSymbolicLink() || !existsSync(join(out, 'link', 'x')));
+});
+
+test('a fetch leaves git\'s auto gc to autoGc, which repacks when git would', async (t) => {
+  const { remote, work, cache } = setup(t);
+  await ensureCache(cache);
+  eagerGc(cache);
+  commit(work, { a: '1' });
+  push(work);
+  await fetchAll(cache, remote);
+  commit(work, { a: '2' });
+  push(work);
+  await fetchAll(cache, remote);
+  assert.equal(packCount(cache), 2, 'the fetch ran no gc --auto (git\'s own would have repacked these two)');
+  await autoGc(cache);
+  assert.equal(packCount(cache), 1, 'autoGc repacked');
+  await autoGc(join(dirname(cache), 'not-made.git'));
+});
+
+test('materialiseAhead: a checkout started before the fetch writes the commit named after it; an unused one goes', async (t) => {
+  const { dir, remote, work, cache } = setup(t);
+  const ahead = materialiseAhead(cache);
+  const unused = materialiseAhead(cache);
+  const sha = commit(work, { 'a/b.txt': 'one', 'odd name\n.txt': 'two' }) as Sha;
+  push(work);
+  await fetchAll(cache, remote);
+  const out = join(dir, 'release one');
+  await ahead.run(sha, out);
+  assert.equal(readFileSync(join(out, 'a/b.txt'), 'utf8'), 'one');
+  assert.equal(readFileSync(join(out, 'odd name\n.txt'), 'utf8'), 'two');
+  await assert.rejects(ahead.run(sha, out), /more than once/);
+  await unused.cancel();
+  // A folder that cannot go on one line is checked out the plain way.
+  const odd = join(dir, 'line\nbreak');
+  const third = materialiseAhead(cache);
+  await third.run(sha, odd);
+  assert.equal(readFileSync(join(odd, 'a/b.txt'), 'utf8'), 'one');
+  // A commit the cache does not have fails as materialise does.
+  await assert.rejects(materialiseAhead(cache).run('f'.repeat(40) as Sha, join(dir, 'x')), /read-tree/);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.index-')), [], 'the throw-away indexes are gone');
 });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { childEnv } from '../lib/child-env.js';
-import { run, type RunOptions } from '../lib/exec.js';
+import { run, runFed, type RunOptions } from '../lib/exec.js';
 import { parseSha, type Sha } from '../lib/ids.js';
 import { urlSecrets } from '../lib/redact.js';
 import { refNameProblem } from './ref-name.js';
@@ -35,11 +35,30 @@ export async function ensureCache(cacheDir: string): Promise<void> {
   await git(['init', '--bare', '--quiet', cacheDir]);
 }
 
+/**
+ * A fetch without git's auto maintenance: by default a fetch ends by starting one more git
+ * (`maintenance run --auto`, `gc --auto` before git 2.29), a few ms each time that a deploy
+ * waited for before its checkout. `autoGc` runs that check after the job instead (runner/
+ * cache-upkeep.ts). Config keys, not options: a git that does not know one ignores it.
+ */
+const NO_AUTO_MAINTENANCE = ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0'];
+
 /** Fetches every branch and tag of `url` into the cache, pruning refs deleted at the source. */
 export async function fetchAll(cacheDir: string, url: string, opts: GitOptions = {}, auth: GitAuth = {}): Promise<void> {
   await ensureCache(cacheDir);
   const { args, env } = authEnv(auth);
-  await git([...args, '-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { ...opts, env, secrets: urlSecrets(url) });
+  const refspecs = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+  await git([...args, ...NO_AUTO_MAINTENANCE, '-C', cacheDir, 'fetch', '--prune', '--force', '--no-tags', '--', url, ...refspecs], { ...opts, env, secrets: urlSecrets(url) });
+}
+
+/**
+ * `git gc --auto` in the cache: the upkeep a plain fetch runs itself (packs loose objects once
+ * there are many; nothing otherwise). In the foreground (`gc.autoDetach=false`), so that the
+ * caller's signal ends it. Nothing to do for a cache not made yet.
+ */
+export async function autoGc(cacheDir: string, opts: GitOptions = {}): Promise<void> {
+  if (!existsSync(join(cacheDir, 'HEAD'))) return;
+  await git(['-c', 'gc.autoDetach=false', '--git-dir', cacheDir, 'gc', '--auto', '--quiet'], opts);
 }
 
 /** The commit `rev` names in the cache (tags peeled), or null when it names none. */
@@ -86,6 +105,57 @@ export async function materialise(cacheDir: string, sha: Sha, dir: string, opts:
   } finally {
     rmSync(index, { force: true });
   }
+}
+
+/** A checkout whose process was started before its commit was known (`materialiseAhead`). */
+export interface Materialiser {
+  /** `materialise(cache, id, dir)` by the waiting process; once at most. */
+  run(id: Sha, dir: string): Promise<void>;
+  /** Lets the waiting process go unused; resolves once it has exited (at once after `run`). */
+  cancel(): Promise<void>;
+}
+
+/**
+ * Waits for a commit and a folder on stdin (one line each; end of input: exits 0), then becomes
+ * the same read-tree as `materialise`. Values arrive as variables, never as shell text.
+ */
+const READ_TREE_AHEAD = 'IFS= read -r sha || exit 0; IFS= read -r dir || exit 0; exec git --git-dir "$1" --work-tree "$dir" read-tree --reset -u "$sha"';
+
+/**
+ * `materialise` with its process started ahead, while the fetch runs: a Node process blocks
+ * until each child it spawns has exec'd (2-6 ms of a deploy's path per process, more under
+ * load); this one is paid beside the fetch, and the checkout starts the moment `run` says
+ * what to write. A commit id or a folder that cannot go on one line is checked out the plain way.
+ */
+export function materialiseAhead(cacheDir: string, opts: GitOptions = {}): Materialiser {
+  const index = join(dirname(cacheDir), `.index-${randomBytes(6).toString('hex')}`);
+  const env = gitEnv({ GIT_INDEX_FILE: index });
+  const fed = runFed('sh', ['-c', READ_TREE_AHEAD, 'materialise', cacheDir], { ...opts, env, display: 'git read-tree --reset -u (started ahead)' });
+  let used = false;
+  return {
+    async run(id, dir) {
+      if (used) throw new Error('materialiseAhead: run more than once');
+      used = true;
+      if (!/^[0-9a-f]{40,64}$/.test(id) || /[\n\r]/.test(dir)) {
+        fed.send(null);
+        await fed.ended;
+        return materialise(cacheDir, id, dir, opts);
+      }
+      mkdirSync(dir, { recursive: true });
+      fed.send(`${id}\n${dir}\n`);
+      try {
+        await fed.done;
+      } finally {
+        rmSync(index, { force: true });
+      }
+    },
+    async cancel() {
+      if (used) return;
+      used = true;
+      fed.send(null);
+      await fed.ended;
+    },
+  };
 }
 
 /** ref -> object id (tags not peeled: a mirror copies the tag object itself). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Sha } from '../lib/ids.js';
-import { fetchAll, localRefs, materialise, remoteHead, remoteRefs, resolveCommit, type GitAuth, type GitOptions, type RefMap } from './git.js';
+import { autoGc, fetchAll, localRefs, materialise, materialiseAhead, type Materialiser, remoteHead, remoteRefs, resolveCommit, type GitAuth, type GitOptions, type RefMap } from './git.js';
 import { hgFetch, hgGitExport, hgMaterialise, hgProbe, hgRemoteHead, hgResolve } from './hg.js';
 
 /**
@@ -8,6 +8,8 @@ import { hgFetch, hgGitExport, hgMaterialise, hgProbe, hgRemoteHead, hgResolve }
  * not care whether git or hg answers. Ref names are git's (refs/heads/X, refs/tags/X); hg.ts
  * says how they map to branches, bookmarks and tags.
  */
+export type { Materialiser } from './git.js';
+
 export interface MirrorSource {
   /** A git repository holding every object the refs name. */
   gitDir: string;
@@ -28,12 +30,16 @@ export interface Vcs {
   resolve(cache: string, ref: string): Promise<Sha | null>;
   /** A clean tree of `id` (no .git, .hg or archive metadata) in `dir`. */
   materialise(cache: string, id: Sha, dir: string, opts?: GitOptions): Promise<void>;
+  /** `materialise` with its process started now, before the fetch, for a commit named later (git only). */
+  materialiseAhead?(cache: string, opts?: GitOptions): Materialiser;
   /** What `ref` points to at `url` now, without fetching (for polling). */
   remoteHead(url: string, ref: string, auth: GitAuth): Promise<string | null>;
   /** The git view of the cache that mirrors push from. */
   mirrorSource(cache: string, opts?: GitOptions): Promise<MirrorSource>;
   /** Whether `url` answers (`git ls-remote`, `hg identify`): resolves, or throws the tool's message. */
   probe(url: string, auth: GitAuth, opts?: GitOptions): Promise<void>;
+  /** Housekeeping of the cache that `fetch` leaves to be run later, off a deploy's path (git: `gc --auto`). */
+  upkeep?(cache: string, opts?: GitOptions): Promise<void>;
 }
 
 export const gitVcs: Vcs = {
@@ -42,11 +48,13 @@ export const gitVcs: Vcs = {
   fetch: (cache, url, auth, opts) => fetchAll(cache, url, opts, auth),
   resolve: resolveCommit,
   materialise,
+  materialiseAhead,
   remoteHead: (url, ref, auth) => remoteHead(url, ref, auth),
   mirrorSource: async (cache) => ({ gitDir: cache, refs: await localRefs(cache), hgDefault: null, skipped: [] }),
   probe: async (url, auth, opts) => {
     await remoteRefs(url, auth, opts);
   },
+  upkeep: autoGc,
 };
 
 export const hgVcs: Vcs = {

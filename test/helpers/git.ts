@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
@@ -37,4 +37,16 @@ export function commit(repo: string, files: Record<string, string>, message = 'c
 
 export function push(repo: string, ref = 'main'): void {
   git(repo, 'push', '--quiet', '--force', 'origin', ref);
+}
+
+/** The packs in a cache: each fetch keeps one when fetch.unpackLimit is 1. */
+export function packCount(cache: string): number {
+  return readdirSync(join(cache, 'objects', 'pack')).filter((f) => f.endsWith('.pack')).length;
+}
+
+/** A cache whose next `gc --auto` repacks (in the foreground) as soon as it holds two packs. */
+export function eagerGc(cache: string): void {
+  git(cache, 'config', 'gc.autoDetach', 'false');
+  git(cache, 'config', 'fetch.unpackLimit', '1');
+  git(cache, 'config', 'gc.autoPackLimit', '1');
 }

@@ -6,7 +6,7 @@ import type { JobContext } from '../context.js';
 import { healthTarget, waitHealthy, watchHealthy } from '../health.js';
 import type { Layout } from '../releases.js';
 import { commandEnv, runCommand, step } from '../steps.js';
-import { switchCurrent } from '../switch.js';
+import { switchCurrent, switchCurrentSyncLater } from '../switch.js';
 import type { Gate, GoLive } from './types.js';
 
 /**
@@ -28,11 +28,20 @@ export function restartGate(ctx: JobContext, l: Layout, g: GoLive): Gate {
     verify: none,
     dispose: none,
     async switch() {
-      await step(ctx, `switch current -> releases/${g.release}`, () => switchCurrent(l, g.release));
-      if (deploy?.restart) {
-        await step(ctx, `restart: ${deploy.restart}`, () => restart(g.release, g.sha, g.previousSha, ctx)).catch((err: unknown) => {
-          throw new JobFailure('restart_failed', `restart failed: ${errorMessage(err)}`);
-        });
+      // The restart does not wait for the fsync of the switch (a few ms, more on a busy disk):
+      // the link is renamed before it starts, and on disk before the release can go live.
+      let onDisk = Promise.resolve();
+      await step(ctx, `switch current -> releases/${g.release}`, () => {
+        onDisk = switchCurrentSyncLater(l, g.release);
+      });
+      try {
+        if (deploy?.restart) {
+          await step(ctx, `restart: ${deploy.restart}`, () => (g.restart ? g.restart.run() : restart(g.release, g.sha, g.previousSha, ctx))).catch((err: unknown) => {
+            throw new JobFailure('restart_failed', `restart failed: ${errorMessage(err)}`);
+          });
+        }
+      } finally {
+        await onDisk;
       }
     },
     async watch() {

@@ -1,4 +1,5 @@
 import type { ReleaseId } from '../../lib/ids.js';
+import type { PendingCommand } from '../steps.js';
 
 /** What goes live: a deploy's new release, or a rollback's target. */
 export interface GoLive {
@@ -13,6 +14,8 @@ export interface GoLive {
    * ended (resume.ts). A failure in any phase then reverts (switches back), never just disposes.
    */
   resumed?: boolean;
+  /** The restart command's process, started while the release was checked out (restart gate: deploy.ts). */
+  restart?: PendingCommand;
 }
 
 /**
