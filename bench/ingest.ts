@@ -146,6 +146,26 @@ async function flood(all: Record<Who, Partial<Record<Case, LoadSpec>>>, pids: Re
   return results;
 }
 
+/**
+ * Floods (b) and (c) from wrk's one address on autopull with the default limits: past 10
+ * failed authentications a minute (per address and repo) the address is answered 429,
+ * each delivery still verified (b) and none written one by one; RUNS runs each, keyed
+ * `limited:b` and `limited:c`.
+ */
+async function floodLimited(cases: Partial<Record<Case, LoadSpec>>, pid: number, dir: string, useWrk: boolean): Promise<Record<string, Run[]>> {
+  const load = (s: LoadSpec, tag: string) => (useWrk ? wrk(s, dir, tag) : nodeLoad(s, tag));
+  const out: Record<string, Run[]> = {};
+  for (let r = 1; r <= RUNS; r++) {
+    for (const c of ['b', 'c'] as Case[]) {
+      const spec = cases[c] as LoadSpec;
+      const c0 = cpuMs(pid);
+      const res = await load(spec, `limited-r${r}-${c}`);
+      (out[`limited:${c}`] ??= []).push({ ...res, cpuUs: ((cpuMs(pid) - c0) * 1000) / Math.max(1, res.requests) });
+    }
+  }
+  return out;
+}
+
 function summary(rs: Run[]) {
   return {
     cpuUs: median(rs.map((r) => r.cpuUs)),
@@ -220,10 +240,12 @@ async function main(): Promise<void> {
   const ways = restartWays(p, ports, appPorts.autopull, hand, wh, handRun);
   const served = await pushToServed(ways, ROUNDS);
   const b = await burst(ways, dbFile);
+  // 4. floods (b) and (c) again, with the default limits: what a server exposed as installed answers
+  const limited = await floodLimited(all.autopull, auto.pid, dir, useWrk);
   await auto.stop();
   await webhook.stop();
 
-  report({ useWrk, load0, status, results, recorded, idle, peak, cold, served, burst: b });
+  report({ useWrk, load0, status, results: { ...results, ...limited }, recorded, idle, peak, cold, served, burst: b });
 }
 
 type AppWay = { wc: string; port: number; pidFile: string };
@@ -263,12 +285,17 @@ function report(f: Figures): void {
     '',
     `Run with \`npm run bench:ingest\` (after \`npm run build\`; part of \`npm run bench\`) on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}; adnanh/webhook ${webhookVersion()}.`,
     `Load: ${f.useWrk ? `wrk, ${THREADS} thread(s)` : 'a Node loop on undici (wrk is not installed: apt-get install wrk)'}, ${CONNECTIONS} connections, ${SECONDS} s per run, ${RUNS} runs taken in turn (after 2 s of warm-up each), medians; load generator and servers share the machine's ${cpu.length} cores (1-minute load average ${f1(f.load0)} at the start, ${f1(loadavg()[0] as number)} at the end).`,
-    `Body: a signed GitHub push (GitHub's own example, ${Buffer.byteLength(JSON.stringify(githubPush({ after: 'a'.repeat(40), cloneUrl: '' }))) } bytes), a fresh X-GitHub-Delivery per request. autopull runs with its default log level (info: one line per delivery, to /dev/null), default retention and \`limits: { rate: off }\` (with the rate limits on, wrk's one address is answered 429 after 10 failed authentications a minute, or 600 deliveries; push to served and the burst below run with them on); webhook with its defaults (no -verbose).`,
+    `Body: a signed GitHub push (GitHub's own example, ${Buffer.byteLength(JSON.stringify(githubPush({ after: 'a'.repeat(40), cloneUrl: '' }))) } bytes), a fresh X-GitHub-Delivery per request. autopull runs with its default log level (info: one line per delivery, to /dev/null), default retention and \`limits: { rate: off }\` (with the rate limits on, wrk's one address is answered 429 after 10 failed authentications a minute, or 600 deliveries; the last two rows of the table, push to served and the burst below run with them on, as installed); webhook with its defaults (no -verbose).`,
     '',
     '| case | adnanh/webhook: rate, p99, status, CPU per request | autopull: rate (vs webhook), p99 (vs webhook), status, CPU per delivery (vs webhook) | autopull\'s rate vs the floor |',
     '| --- | --- | --- | --- |',
     ...rows,
     `| the floor: bare fastify, body read, \`{"ok":true}\` | | ${f0(floor.perSecond)}/s, p99 ${f1(floor.p99)} ms, ${f0(floor.cpuUs)} µs | 1.00x |`,
+    ...(['b', 'c'] as Case[]).map((c) => {
+      const w = s(`webhook:${c}`);
+      const a = s(`limited:${c}`);
+      return `| (${c}) ${CASES[c]}, autopull with its default limits (\`limits.rate\` as installed: the first 10 a minute answered ${f.status[`autopull:${c}`]}, then 429) | ${f0(w.perSecond)}/s, p99 ${f1(w.p99)} ms (webhook has no limits) | ${f0(a.perSecond)}/s (**${ratio(a.perSecond, w.perSecond)}**), p99 ${f1(a.p99)} ms (${ratio(a.p99, w.p99)}), 429, ${f0(a.cpuUs)} µs (${ratio(a.cpuUs, w.cpuUs)}) | ${ratio(a.perSecond, floor.perSecond)} |`;
+    }),
     '',
     "CPU per request: the server's user + system time over the run (all its threads, from /proc/PID/stat) divided by the answers counted. webhook (Go) spreads its work over both cores; autopull and the floor (Node) answer on one thread, which bounds their rate at about 1 s / CPU per request.",
     '',
