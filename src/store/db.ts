@@ -24,11 +24,12 @@ export class Db {
    */
   durable<T>(fn: () => T, immediate = false): T {
     if (this.raw.inTransaction) return fn();
-    this.raw.pragma('synchronous = FULL');
+    // Prepared once (db.pragma() prepares its statement on every call: ~1.5 ms each under load, twice per job claim).
+    this.sql('PRAGMA synchronous = FULL').run();
     try {
       return this.tx(fn, immediate);
     } finally {
-      this.raw.pragma('synchronous = NORMAL');
+      this.sql('PRAGMA synchronous = NORMAL').run();
     }
   }
 }
