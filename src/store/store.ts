@@ -12,6 +12,7 @@ import * as logs from './job-logs.js';
 import * as bad from './bad-commits.js';
 import * as releases from './releases.js';
 import { SqliteJobQueue } from './sqlite-job-queue.js';
+import { LaterWriter, type Pending } from './later-writer.js';
 import type { JobOwner } from './jobs.js';
 import type { BadCommit, Delivery, DeliveryRecord, EnqueueInput, IgnoredJobInput, Job, JobState, LogLine, ReleaseRow, ReleaseState } from './types.js';
 
@@ -24,22 +25,18 @@ export interface DeliveryEvent {
   provider: string | null;
 }
 
-interface Pending {
-  record: DeliveryRecord;
-  onError: (err: unknown, count: number) => void;
-}
-
-/** Tells each distinct listener of a batch that could not be written, once. */
 /**
  * Stores with deliveries that may be pending. A process that exits at once (process.exit: a
  * second SIGTERM while stopping, the drain timer) runs no setImmediate and no close; the
- * pending rows, already answered, are written on 'exit' (SQLite here is synchronous).
+ * pending rows, already answered, are written on 'exit' (SQLite here is synchronous): the
+ * writer thread is stopped first, and the batches it had not finished are written here.
  */
 const openStores = new Set<Store>();
 let exitHook = false;
 function flushOnExit(): void {
   for (const s of openStores) {
     try {
+      s.stopWriter();
       s.flushDeliveries();
     } catch {
       // closed meanwhile: nothing to write
@@ -47,6 +44,7 @@ function flushOnExit(): void {
   }
 }
 
+/** Tells each distinct listener of a batch that could not be written, once. */
 function failed(batch: Pending[], err: unknown): void {
   for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
 }
@@ -72,9 +70,11 @@ export class Store extends EventEmitter {
   private readonly raw: Database.Database;
   private readonly d: Db;
   readonly queue: SqliteJobQueue;
-  /** Deliveries answered and not yet written (recordDeliveryLater), oldest first. */
+  /** Deliveries answered and not yet handed to the writer (recordDeliveryLater), oldest first. */
   private pending: Pending[] = [];
   private flushing = false;
+  /** The thread that writes them, started with the first batch (a CLI command never starts it). */
+  private writer: LaterWriter | null = null;
 
   constructor(readonly file: string) {
     super();
@@ -102,6 +102,7 @@ export class Store extends EventEmitter {
 
   close(): void {
     if (!this.raw.open) return;
+    this.stopWriter();
     this.flushDeliveries();
     openStores.delete(this);
     this.raw.close();
@@ -115,6 +116,8 @@ export class Store extends EventEmitter {
    * (recordDeliveryLater) and not written yet are written first, in the same transaction.
    */
   recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[], ignored: IgnoredJobInput[] = []): { id: number; jobs: number[] } {
+    // The batches the writer thread holds go first: ids follow arrival, and this write needs the lock anyway.
+    this.settle();
     const earlier = this.takePending();
     let earlierIds: number[] = [];
     const write = () => {
@@ -143,23 +146,53 @@ export class Store extends EventEmitter {
 
   /**
    * Records a delivery whose answer promises nothing (it queues no job and lists none: a
-   * refusal, an untracked ref, a ping) without holding up that answer: it is written with
-   * the others of this turn of the event loop in one transaction, once the turn's I/O is
-   * done (setImmediate), or sooner when anything reads the ledger (every read here, `db`)
-   * or records a delivery with jobs. Written in the order recorded; the `delivery` event
-   * follows the write. The answer is sent already when a write fails: `onError` hears of it.
+   * refusal, an untracked ref, a ping) without holding up that answer: the deliveries of this
+   * turn of the event loop are handed, once its I/O is done (setImmediate), to the writer
+   * thread (later-writer.ts), which writes them in one transaction off the main thread. Every
+   * read here (and `db`) and every delivery with jobs first waits for what was handed over and
+   * writes what was not. Written in the order recorded; the `delivery` event follows the
+   * write. The answer is sent already when a write fails: `onError` hears of it.
    */
   recordDeliveryLater(d: DeliveryRecord, onError: (err: unknown, count: number) => void): void {
     this.pending.push({ record: d, onError });
     if (this.flushing) return;
     this.flushing = true;
-    setImmediate(() => this.flushDeliveries());
+    setImmediate(() => this.handOver());
   }
 
-  /** Writes the deliveries recorded later and not written yet, in one transaction. */
+  private handOver(): void {
+    this.flushing = false;
+    if (!this.raw.open || this.pending.length === 0) return;
+    this.writer ??= new LaterWriter(this.file, {
+      written: (rows, ids) => this.written(rows, ids),
+      failed: (row, err) => failed([row], err),
+      writeHere: (rows) => this.writeHere(rows),
+    });
+    if (this.writer.closed) this.flushDeliveries();
+    else this.writer.send(this.takePending());
+  }
+
+  /**
+   * Writes the deliveries recorded later and not written yet: waits for those handed to the
+   * writer, writes the others here in one transaction. Inside a transaction it does not wait
+   * (the writer could need the lock this connection holds).
+   */
   flushDeliveries(): void {
     this.flushing = false;
-    const batch = this.takePending();
+    this.settle();
+    this.writeHere(this.takePending());
+  }
+
+  /** Stops the writer thread; the batches it had not written are written here. */
+  stopWriter(): void {
+    this.writer?.close();
+  }
+
+  private settle(): void {
+    if (!this.raw.inTransaction) this.writer?.settle();
+  }
+
+  private writeHere(batch: Pending[]): void {
     if (batch.length === 0) return;
     let ids: number[];
     try {
@@ -209,7 +242,9 @@ export class Store extends EventEmitter {
   }
 
   isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
-    return this.pending.some((p) => deliveries.isAcceptedFor(p.record, provider, deliveryId, repos)) || deliveries.isDuplicate(this.d, provider, deliveryId, repos);
+    const accepted = (r: DeliveryRecord) => deliveries.isAcceptedFor(r, provider, deliveryId, repos);
+    // A row counts from its answer: pending here, then held by the writer until it confirms the commit.
+    return this.pending.some((p) => accepted(p.record)) || this.writer?.holds(accepted) === true || deliveries.isDuplicate(this.d, provider, deliveryId, repos);
   }
 
   listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {

@@ -1,0 +1,74 @@
+import Database from 'better-sqlite3';
+import { workerData } from 'node:worker_threads';
+import { Db } from './db.js';
+import { insertDelivery } from './deliveries.js';
+import { DONE, IDLE, STATE, type BatchMessage, type BatchResult, type WireError, type WriterData } from './later-writer.js';
+import type { DeliveryRecord } from './types.js';
+
+/**
+ * The thread that writes the deliveries recorded later (later-writer.ts), on a connection of its
+ * own to the store's file. It takes a batch only by moving STATE from IDLE to the batch's seq:
+ * once the main thread has set STATE to CLOSED, it writes nothing more (the main thread writes
+ * what it had not confirmed). It answers each batch before it marks it DONE.
+ */
+const { file, shared, port } = workerData as WriterData;
+let db: Db | null = null;
+
+function open(): Db {
+  // fileMustExist: a store closed and deleted meanwhile is not made again, empty.
+  const raw = new Database(file, { fileMustExist: true });
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  return new Db(raw);
+}
+
+/** The cloned body is a Uint8Array: a Buffer over the same bytes, for SQLite to store as a BLOB. */
+function asRecord(r: DeliveryRecord): DeliveryRecord {
+  return Buffer.isBuffer(r.body) ? r : { ...r, body: Buffer.from(r.body as Uint8Array as ArrayBuffer & Uint8Array) };
+}
+
+/** An error as it crosses to the main thread (a SqliteError would be cloned without its message). */
+function wire(err: unknown): WireError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return { error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) } };
+}
+
+/** The batch in one transaction; when it fails, each row alone, so a failing row loses only itself. */
+function write(rows: DeliveryRecord[]): BatchResult['out'] {
+  const d = (db ??= open());
+  try {
+    return d.tx(() => rows.map((r) => insertDelivery(d, asRecord(r))));
+  } catch (err) {
+    if (rows.length === 1) return [wire(err)];
+    return rows.map((r) => {
+      try {
+        return d.tx(() => insertDelivery(d, asRecord(r)));
+      } catch (e) {
+        return wire(e);
+      }
+    });
+  }
+}
+
+port.on('message', (m: BatchMessage | 'close') => {
+  if (m === 'close') {
+    db?.raw.close();
+    port.close();
+    return;
+  }
+  if (Atomics.compareExchange(shared, STATE, IDLE, m.seq) !== IDLE) return; // closed: the main thread writes it
+  let out: BatchResult['out'];
+  try {
+    out = write(m.rows);
+  } catch (err) {
+    out = m.rows.map(() => wire(err)); // the file could not be opened
+  }
+  port.postMessage({ seq: m.seq, out } satisfies BatchResult);
+  // DONE after the answer: a main thread that sees DONE >= seq finds the answer on its port.
+  Atomics.store(shared, DONE, m.seq);
+  Atomics.store(shared, STATE, IDLE);
+  Atomics.notify(shared, DONE);
+  Atomics.notify(shared, STATE);
+});
