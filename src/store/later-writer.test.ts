@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Store, type DeliveryEvent, type DeliveryRecord } from './store.js';
+import { tempDir } from '../../test/helpers/tmp.js';
+import { ids, ledgerIds, runStoreChild } from '../../test/helpers/later-writes.js';
+
+// The writer thread of Store.recordDeliveryLater (later-writer.ts): what it holds still counts,
+// what it has not written is written by the main thread when the store closes or the process
+// exits, and nothing is written twice.
+
+const STORE = new URL('./store.ts', import.meta.url).href;
+
+function row(id: string, status = 200): DeliveryRecord {
+  return {
+    delivery_id: id, provider: 'github', event: 'push', repo: 'site', received_at: new Date().toISOString(), remote_addr: '127.0.0.1',
+    status_code: status, outcome: status === 200 ? 'ignored' : 'signature_mismatch', message: 'm', headers: {}, body: Buffer.alloc(8000, 1), body_truncated: false,
+  };
+}
+
+const never = () => assert.fail('no write failed');
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+const heard = (store: Store) => new Promise<DeliveryEvent>((resolve) => store.once('delivery', resolve));
+
+function open(t: { after(fn: () => unknown): void }): { store: Store; file: string; dir: string } {
+  const dir = tempDir(t);
+  const file = join(dir, 'autopull.db');
+  const store = new Store(file);
+  t.after(() => store.close());
+  return { store, file, dir };
+}
+
+test('a delivery the writer thread holds is a duplicate already, and still once written', async (t) => {
+  const { store, file } = open(t);
+  // Another connection holds the write lock: the batch handed over cannot be written yet.
+  const lock = new Database(file);
+  t.after(() => lock.close());
+  lock.exec('BEGIN IMMEDIATE');
+  const written = heard(store);
+  store.recordDeliveryLater(row('same'), never);
+  await turn(); // handed over
+  assert.deepEqual(ledgerIds(file), [], 'not written yet');
+  assert.equal(store.isDuplicate('github', 'same', ['site']), true);
+  assert.equal(store.isDuplicate('github', 'other', ['site']), false);
+  lock.exec('ROLLBACK');
+  await written;
+  assert.deepEqual(ledgerIds(file), ['same']);
+  assert.equal(store.isDuplicate('github', 'same', ['site']), true);
+});
+
+test('a delivery with jobs is written after every delivery recorded later before it: handed over or not, ids follow arrival', async (t) => {
+  const { store, file } = open(t);
+  store.recordDeliveryLater(row('a', 403), never);
+  store.recordDeliveryLater(row('b', 403), never);
+  await turn(); // a and b are the writer's
+  store.recordDeliveryLater(row('c', 403), never); // still here
+  const out = store.recordDelivery({ ...row('queued', 202), outcome: 'queued' }, [{ repo: 'site', ref: 'refs/heads/main', hintSha: null }]);
+  assert.deepEqual(ledgerIds(file), ['a', 'b', 'c', 'queued']);
+  assert.equal(out.id, 4);
+  assert.deepEqual(store.listDeliveries().map((d) => [d.id, d.delivery_id]), [[4, 'queued'], [3, 'c'], [2, 'b'], [1, 'a']]);
+});
+
+test('close writes what the writer thread holds and what it was not given, each once', async (t) => {
+  const { store, file } = open(t);
+  for (const id of ids('h', 3)) store.recordDeliveryLater(row(id), never);
+  await turn();
+  for (const id of ids('p', 2)) store.recordDeliveryLater(row(id), never);
+  store.close();
+  assert.deepEqual(ledgerIds(file), [...ids('h', 3), ...ids('p', 2)]);
+});
+
+test('a process that records later and closes its store ends by itself, every row written', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'autopull.db');
+  const res = await runStoreChild(dir, STORE, file, `for (let i = 0; i < 20; i++) rec('e' + i);
+await turn();
+for (let i = 0; i < 5; i++) rec('f' + i);
+s.close();`);
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(ledgerIds(file), [...ids('e', 20), ...ids('f', 5)]);
+});
+
+test('process.exit while the writer thread writes a batch: every answered row is written, none twice', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'autopull.db');
+  // The child hands its writer a big batch and a small one, waits until the writer holds the
+  // write lock (a probe connection cannot take it), records ten more and exits at once: the
+  // exit waits for the batch being written and writes only the rest.
+  const res = await runStoreChild(
+    dir,
+    STORE,
+    file,
+    `rec('a');
+await new Promise((resolve) => s.once('delivery', resolve));
+for (let i = 0; i < 2000; i++) rec('b' + i);
+await turn();
+for (let i = 0; i < 50; i++) rec('c' + i);
+await turn();
+const probe = new Database(${JSON.stringify(file)}, { timeout: 0 });
+for (let i = 0; i < 100000; i++, await turn()) {
+  try {
+    probe.exec('BEGIN IMMEDIATE');
+    probe.exec('ROLLBACK');
+  } catch {
+    break;
+  }
+}
+for (let i = 0; i < 10; i++) rec('d' + i);
+process.exit(3);`,
+  );
+  assert.equal(res.code, 3, res.stderr);
+  assert.doesNotMatch(res.stderr, /lost/);
+  assert.deepEqual(ledgerIds(file), ['a', ...ids('b', 2000), ...ids('c', 50), ...ids('d', 10)]);
+});
