@@ -45,12 +45,21 @@ const CLASSES = [
   { index: 'deliveries_rejected', where: `NOT (${ACCEPTED})`, policy: 'rejected', counter: 'rejected' },
 ] as const;
 
-/** Runs one prune; `shouldStop` is checked between batches (the store may be closing). */
-export async function prune(db: Database.Database, policy: RetentionPolicy, now: Date, opts: { batch?: number; shouldStop?: () => boolean } = {}): Promise<Pruned> {
+export interface PruneOptions {
+  batch?: number;
+  /** Checked between batches (the store may be closing). */
+  shouldStop?: () => boolean;
+  /** Called before each batch's delete (Store.settle: the writer thread's lock is free then). */
+  beforeWrite?: () => void;
+}
+
+/** Runs one prune. */
+export async function prune(db: Database.Database, policy: RetentionPolicy, now: Date, opts: PruneOptions = {}): Promise<Pruned> {
   const batch = opts.batch ?? 500;
   const stop = opts.shouldStop ?? (() => false);
+  const ready = opts.beforeWrite ?? (() => {});
   const out: Pruned = { deliveries: 0, rejected: 0, log_lines: 0 };
-  for (const c of CLASSES) await pruneClass(db, c, policy[c.policy], now, batch, stop, out);
+  for (const c of CLASSES) await pruneClass(db, c, policy[c.policy], now, { batch, stop, ready }, out);
   await pruneJobLogs(db, policy.job_logs, now, batch, stop, out);
   return out;
 }
@@ -66,7 +75,14 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * index entries (some 40 bytes each). Rows written during the pass are newer than the cut and
  * the age, and stay.
  */
-async function pruneClass(db: Database.Database, c: (typeof CLASSES)[number], policy: { max_age: number; max_count: number }, now: Date, batch: number, stop: () => boolean, out: Pruned): Promise<void> {
+async function pruneClass(
+  db: Database.Database,
+  c: (typeof CLASSES)[number],
+  policy: { max_age: number; max_count: number },
+  now: Date,
+  { batch, stop, ready }: { batch: number; stop: () => boolean; ready: () => void },
+  out: Pruned,
+): Promise<void> {
   const from = `FROM deliveries INDEXED BY ${c.index} WHERE ${c.where}`;
   // The id at and below which the class is over its count (the newest max_count stay); 0 when under.
   const cut = (db.prepare(`SELECT id ${from} ORDER BY id DESC LIMIT 1 OFFSET ?`).pluck().get(policy.max_count) as number | undefined) ?? 0;
@@ -79,6 +95,7 @@ async function pruneClass(db: Database.Database, c: (typeof CLASSES)[number], po
   );
   for (let after = 0; !stop(); await nextTurn()) {
     const end = windowEnd.get({ ...params, after, n: batch - 1 }) as number | undefined;
+    ready();
     out[c.counter] += del.run({ ...params, after, upto: end ?? Number.MAX_SAFE_INTEGER }).changes;
     if (end === undefined) return;
     after = end;
@@ -176,7 +193,7 @@ export class Retention {
 
   private async runOnce(): Promise<void> {
     try {
-      const pruned = await prune(this.store.db, this.policy, this.now(), { shouldStop: () => this.stopped });
+      const pruned = await prune(this.store.db, this.policy, this.now(), { shouldStop: () => this.stopped, beforeWrite: () => this.store.settle() });
       if (pruned.deliveries + pruned.rejected + pruned.log_lines > 0) {
         this.logger.info({ pruned }, `retention: deleted ${pruned.deliveries} accepted and ${pruned.rejected} rejected deliveries, ${pruned.log_lines} job log lines`);
       }

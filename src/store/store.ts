@@ -188,7 +188,12 @@ export class Store extends EventEmitter {
     this.writer?.close();
   }
 
-  private settle(): void {
+  /**
+   * Returns once the writer thread has written what it was handed: a write on this connection
+   * then does not meet its lock (SQLite's busy wait sleeps in steps of milliseconds; this wakes
+   * at its commit).
+   */
+  settle(): void {
     if (!this.raw.inTransaction) this.writer?.settle();
   }
 
