@@ -23,9 +23,12 @@ function open(): Db {
   return new Db(raw);
 }
 
-/** The cloned body is a Uint8Array: a Buffer over the same bytes, for SQLite to store as a BLOB. */
-function asRecord(r: DeliveryRecord): DeliveryRecord {
-  return Buffer.isBuffer(r.body) ? r : { ...r, body: Buffer.from(r.body as Uint8Array as ArrayBuffer & Uint8Array) };
+/** The rows with their bodies: Buffers over the shared bytes (SQLite copies them as it binds). */
+function unpack(m: BatchMessage): DeliveryRecord[] {
+  return m.rows.map((r, i) => {
+    const start = i === 0 ? 0 : (m.ends[i - 1] as number);
+    return { ...r, body: Buffer.from(m.bodies, start, (m.ends[i] as number) - start) };
+  });
 }
 
 /** An error as it crosses to the main thread (a SqliteError would be cloned without its message). */
@@ -39,12 +42,12 @@ function wire(err: unknown): WireError {
 function write(rows: DeliveryRecord[]): BatchResult['out'] {
   const d = (db ??= open());
   try {
-    return d.tx(() => rows.map((r) => insertDelivery(d, asRecord(r))));
+    return d.tx(() => rows.map((r) => insertDelivery(d, r)));
   } catch (err) {
     if (rows.length === 1) return [wire(err)];
     return rows.map((r) => {
       try {
-        return d.tx(() => insertDelivery(d, asRecord(r)));
+        return d.tx(() => insertDelivery(d, r));
       } catch (e) {
         return wire(e);
       }
@@ -61,7 +64,7 @@ port.on('message', (m: BatchMessage | 'close') => {
   if (Atomics.compareExchange(shared, STATE, IDLE, m.seq) !== IDLE) return; // closed: the main thread writes it
   let out: BatchResult['out'];
   try {
-    out = write(m.rows);
+    out = write(unpack(m));
   } catch (err) {
     out = m.rows.map(() => wire(err)); // the file could not be opened
   }

@@ -15,7 +15,7 @@ const STORE = new URL('./store.ts', import.meta.url).href;
 function row(id: string, status = 200): DeliveryRecord {
   return {
     delivery_id: id, provider: 'github', event: 'push', repo: 'site', received_at: new Date().toISOString(), remote_addr: '127.0.0.1',
-    status_code: status, outcome: status === 200 ? 'ignored' : 'signature_mismatch', message: 'm', headers: {}, body: Buffer.alloc(8000, 1), body_truncated: false,
+    status_code: status, outcome: status === 200 ? 'ignored' : 'signature_mismatch', message: 'm', headers: { 'x-id': id }, body: Buffer.from(id.slice(0, 1).repeat(8000)), body_truncated: false,
   };
 }
 
@@ -59,6 +59,7 @@ test('a delivery with jobs is written after every delivery recorded later before
   assert.deepEqual(ledgerIds(file), ['a', 'b', 'c', 'queued']);
   assert.equal(out.id, 4);
   assert.deepEqual(store.listDeliveries().map((d) => [d.id, d.delivery_id]), [[4, 'queued'], [3, 'c'], [2, 'b'], [1, 'a']]);
+  assert.deepEqual([1, 2].map((id) => store.getDelivery(id)?.body.toString()), ['a'.repeat(8000), 'b'.repeat(8000)], 'each body, as recorded');
 });
 
 test('close writes what the writer thread holds and what it was not given, each once', async (t) => {

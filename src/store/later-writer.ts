@@ -3,8 +3,8 @@ import type { DeliveryRecord } from './types.js';
 
 /**
  * The writer thread of the deliveries recorded later (Store.recordDeliveryLater): the main
- * thread hands each turn's batch over (the rows are copied: a body's ArrayBuffer may hold other
- * bytes, or be read again after the answer) and goes on; a thread of its own writes it on its
+ * thread hands each turn's batch over (the rows are copied, the bodies into one shared buffer:
+ * see pack) and goes on; a thread of its own writes it on its
  * own connection to the same file (WAL, busy_timeout), one transaction per batch, and answers
  * with the ids or, row by row, the errors.
  *
@@ -41,9 +41,12 @@ export interface WriterData {
   port: MessagePort;
 }
 
+/** The rows without their bodies, which are in `bodies` one after the other, the i-th ending at ends[i]. */
 export interface BatchMessage {
   seq: number;
-  rows: DeliveryRecord[];
+  rows: Omit<DeliveryRecord, 'body'>[];
+  bodies: SharedArrayBuffer;
+  ends: number[];
 }
 
 export interface WireError {
@@ -93,7 +96,7 @@ export class LaterWriter {
     const seq = ++this.seq;
     this.batches.push({ seq, rows });
     if (this.batches.length === 1) this.port.ref();
-    this.port.postMessage({ seq, rows: rows.map((p) => p.record) } satisfies BatchMessage);
+    this.port.postMessage({ seq, ...pack(rows) } satisfies BatchMessage);
   }
 
   /** Whether a row handed over and not confirmed matches (Store.isDuplicate). */
@@ -164,6 +167,25 @@ export class LaterWriter {
     });
     this.hooks.written(done, ids);
   }
+}
+
+/**
+ * The bodies go in one SharedArrayBuffer (one copy, and the message carries a reference): a
+ * structured clone of each Buffer costs several times that, in the main thread. The rows keep
+ * their own bodies, for the main thread to write what the thread did not.
+ */
+function pack(rows: Pending[]): Omit<BatchMessage, 'seq'> {
+  const bodies = new SharedArrayBuffer(rows.reduce((n, p) => n + p.record.body.byteLength, 0));
+  const bytes = new Uint8Array(bodies);
+  const ends: number[] = [];
+  let end = 0;
+  const out = rows.map(({ record: { body, ...rest } }) => {
+    bytes.set(body, end);
+    end += body.byteLength;
+    ends.push(end);
+    return rest;
+  });
+  return { rows: out, bodies, ends };
 }
 
 function fromWire(out: WireError | undefined): Error {
