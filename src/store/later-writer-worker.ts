@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { workerData } from 'node:worker_threads';
 import { Db } from './db.js';
 import { insertDelivery } from './deliveries.js';
-import { DONE, IDLE, STATE, type BatchMessage, type BatchResult, type WireError, type WriterData } from './later-writer.js';
+import { CLOSED, DONE, IDLE, STATE, STOP, type BatchMessage, type BatchResult, type PruneMessage, type PruneResult, type WireError, type WriterData } from './later-writer.js';
+import { prune } from './prune.js';
 import type { DeliveryRecord } from './types.js';
 
 /**
@@ -55,10 +56,27 @@ function write(rows: DeliveryRecord[]): BatchResult['out'] {
   }
 }
 
-port.on('message', (m: BatchMessage | 'close') => {
+/** A retention pass, between the batches (it yields a turn between its own); stopped by STOP or by the close. */
+async function runPrune(m: PruneMessage): Promise<void> {
+  let answer: PruneResult;
+  try {
+    const d = (db ??= open());
+    const stop = () => Atomics.load(shared, STOP) === 1 || Atomics.load(shared, STATE) === CLOSED || !d.raw.open;
+    answer = { pruned: m.prune, out: await prune(d.raw, m.policy, new Date(m.now), { shouldStop: stop }) };
+  } catch (err) {
+    answer = { pruned: m.prune, error: wire(err).error };
+  }
+  port.postMessage(answer);
+}
+
+port.on('message', (m: BatchMessage | PruneMessage | 'close') => {
   if (m === 'close') {
     db?.raw.close();
     port.close();
+    return;
+  }
+  if ('prune' in m) {
+    void runPrune(m);
     return;
   }
   if (Atomics.compareExchange(shared, STATE, IDLE, m.seq) !== IDLE) return; // closed: the main thread writes it

@@ -114,3 +114,19 @@ process.exit(3);`,
   assert.doesNotMatch(res.stderr, /lost/);
   assert.deepEqual(ledgerIds(file), ['a', ...ids('b', 2000), ...ids('c', 50), ...ids('d', 10)]);
 });
+
+test('with the writer thread up, a retention pass runs there: it deletes what the policy says, and an aborted one nothing', async (t) => {
+  const { store, file } = open(t);
+  const all = new Promise<void>((resolve) => {
+    let n = 0;
+    store.on('delivery', () => ++n === 30 && resolve());
+  });
+  for (const id of ids('r', 30)) store.recordDeliveryLater(row(id, 403), never);
+  await all;
+  const policy = { interval: 1000, deliveries: { max_age: 1e12, max_count: 100 }, rejected: { max_age: 1e12, max_count: 10 }, job_logs: { max_age: 1e12, max_jobs: 100 } };
+  const aborted = new AbortController();
+  aborted.abort();
+  assert.deepEqual(await store.prune(policy, new Date(), aborted.signal), { deliveries: 0, rejected: 0, log_lines: 0 });
+  assert.deepEqual(await store.prune(policy, new Date(), new AbortController().signal), { deliveries: 0, rejected: 20, log_lines: 0 });
+  assert.deepEqual(ledgerIds(file), ids('r', 30).slice(20));
+});

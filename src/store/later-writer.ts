@@ -1,4 +1,5 @@
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { Pruned, RetentionPolicy } from './prune.js';
 import type { DeliveryRecord } from './types.js';
 
 /**
@@ -21,9 +22,10 @@ import type { DeliveryRecord } from './types.js';
  * have that batch written again by the main thread.
  */
 
-/** Slots of `shared`. */
+/** Slots of `shared`. STOP: 1 asks the retention pass the thread runs to stop. */
 export const STATE = 0;
 export const DONE = 1;
+export const STOP = 2;
 export const IDLE = 0;
 export const CLOSED = -1;
 
@@ -49,6 +51,19 @@ export interface BatchMessage {
   ends: number[];
 }
 
+/** A retention pass for the thread to run (prune.ts), and its answer. */
+export interface PruneMessage {
+  prune: number;
+  policy: RetentionPolicy;
+  now: string;
+}
+
+export interface PruneResult {
+  pruned: number;
+  out?: Pruned;
+  error?: WireError['error'];
+}
+
 export interface WireError {
   error: { name: string; message: string; code?: string };
 }
@@ -67,19 +82,22 @@ export interface WriterHooks {
 }
 
 export class LaterWriter {
-  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
+  private readonly shared = new Int32Array(new SharedArrayBuffer(12));
   private readonly port: MessagePort;
   private readonly worker: Worker;
   /** Batches handed over and not confirmed, oldest first. */
   private batches: { seq: number; rows: Pending[] }[] = [];
   private seq = 0;
+  /** Retention passes sent to the thread and not answered. */
+  private readonly prunes = new Map<number, { resolve(p: Pruned): void; reject(err: Error): void }>();
+  private pruneSeq = 0;
   private dead = false;
   closed = false;
 
   constructor(file: string, private readonly hooks: WriterHooks) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.port.on('message', (m: BatchResult) => this.answered(m));
+    this.port.on('message', (m: BatchResult | PruneResult) => this.heard(m));
     this.port.unref();
     this.worker = startWorker({ file, shared: this.shared, port: port2 }, [port2]);
     // The store's owner decides when the process ends: the thread never holds it up.
@@ -95,8 +113,21 @@ export class LaterWriter {
   send(rows: Pending[]): void {
     const seq = ++this.seq;
     this.batches.push({ seq, rows });
-    if (this.batches.length === 1) this.port.ref();
+    this.hold();
     this.port.postMessage({ seq, ...pack(rows) } satisfies BatchMessage);
+  }
+
+  /** Runs a retention pass on the thread, between its batches; `signal` stops it between two of its own. */
+  prune(policy: RetentionPolicy, now: Date, signal: AbortSignal): Promise<Pruned> {
+    const id = ++this.pruneSeq;
+    Atomics.store(this.shared, STOP, signal.aborted ? 1 : 0);
+    const stop = () => Atomics.store(this.shared, STOP, 1);
+    signal.addEventListener('abort', stop, { once: true });
+    return new Promise<Pruned>((resolve, reject) => {
+      this.prunes.set(id, { resolve, reject });
+      this.hold();
+      this.port.postMessage({ prune: id, policy, now: now.toISOString() } satisfies PruneMessage);
+    }).finally(() => signal.removeEventListener('abort', stop));
   }
 
   /** Whether a row handed over and not confirmed matches (Store.isDuplicate). */
@@ -136,6 +167,8 @@ export class LaterWriter {
     const done = Atomics.load(this.shared, DONE);
     const unwritten = this.batches.filter((b) => b.seq > done);
     this.batches = [];
+    for (const p of this.prunes.values()) p.reject(new Error('the ledger writer thread stopped during a retention pass'));
+    this.prunes.clear();
     this.end();
     const rows = unwritten.flatMap((b) => b.rows);
     if (rows.length > 0) this.hooks.writeHere(rows);
@@ -146,16 +179,30 @@ export class LaterWriter {
     if (!this.dead) this.port.postMessage('close');
   }
 
-  /** Takes the answers already on the port. */
-  private drain(): void {
-    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.answered(m.message as BatchResult);
+  /** The port holds the process up while an answer is awaited (a batch's events, a pass's result). */
+  private hold(): void {
+    if (!this.closed && (this.batches.length > 0 || this.prunes.size > 0)) this.port.ref();
+    else this.port.unref();
   }
 
-  private answered(m: BatchResult): void {
+  /** Takes the answers already on the port. */
+  private drain(): void {
+    for (let m = receiveMessageOnPort(this.port); m; m = receiveMessageOnPort(this.port)) this.heard(m.message as BatchResult | PruneResult);
+  }
+
+  private heard(m: BatchResult | PruneResult): void {
+    if ('pruned' in m) {
+      const p = this.prunes.get(m.pruned);
+      this.prunes.delete(m.pruned);
+      this.hold();
+      if (m.out) p?.resolve(m.out);
+      else p?.reject(fromWire({ error: m.error ?? { name: 'Error', message: 'no answer' } }));
+      return;
+    }
     const i = this.batches.findIndex((b) => b.seq === m.seq);
     if (i < 0) return; // taken back by close
     const [batch] = this.batches.splice(i, 1);
-    if (this.batches.length === 0 && !this.closed) this.port.unref();
+    this.hold();
     const done: Pending[] = [];
     const ids: number[] = [];
     batch!.rows.forEach((p, j) => {

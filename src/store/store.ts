@@ -13,6 +13,7 @@ import * as bad from './bad-commits.js';
 import * as releases from './releases.js';
 import { SqliteJobQueue } from './sqlite-job-queue.js';
 import { LaterWriter, type Pending } from './later-writer.js';
+import { prune, type Pruned, type RetentionPolicy } from './prune.js';
 import type { JobOwner } from './jobs.js';
 import type { BadCommit, Delivery, DeliveryRecord, EnqueueInput, IgnoredJobInput, Job, JobState, LogLine, ReleaseRow, ReleaseState } from './types.js';
 
@@ -146,12 +147,11 @@ export class Store extends EventEmitter {
 
   /**
    * Records a delivery whose answer promises nothing (it queues no job and lists none: a
-   * refusal, an untracked ref, a ping) without holding up that answer: the deliveries of this
-   * turn of the event loop are handed, once its I/O is done (setImmediate), to the writer
-   * thread (later-writer.ts), which writes them in one transaction off the main thread. Every
-   * read here (and `db`) and every delivery with jobs first waits for what was handed over and
-   * writes what was not. Written in the order recorded; the `delivery` event follows the
-   * write. The answer is sent already when a write fails: `onError` hears of it.
+   * refusal, an untracked ref, a ping) without holding up that answer: the deliveries of a turn
+   * of the event loop go, once its I/O is done (setImmediate), to the writer thread
+   * (later-writer.ts), which writes them in one transaction. Every read here (and `db`) and
+   * every delivery with jobs first waits for those and writes the others. Written in the order
+   * recorded; the `delivery` event follows the write; `onError` hears of a write that failed.
    */
   recordDeliveryLater(d: DeliveryRecord, onError: (err: unknown, count: number) => void): void {
     this.pending.push({ record: d, onError });
@@ -183,17 +183,19 @@ export class Store extends EventEmitter {
     this.writeHere(this.takePending());
   }
 
+  /** One retention pass (prune.ts): on the writer thread when it runs (a flood started it), else here; `signal` stops it. */
+  prune(policy: RetentionPolicy, now: Date, signal: AbortSignal): Promise<Pruned> {
+    if (this.writer && !this.writer.closed) return this.writer.prune(policy, now, signal);
+    return prune(this.db, policy, now, { shouldStop: () => signal.aborted || !this.raw.open });
+  }
+
   /** Stops the writer thread; the batches it had not written are written here. */
   stopWriter(): void {
     this.writer?.close();
   }
 
-  /**
-   * Returns once the writer thread has written what it was handed: a write on this connection
-   * then does not meet its lock (SQLite's busy wait sleeps in steps of milliseconds; this wakes
-   * at its commit).
-   */
-  settle(): void {
+  /** Waits for the writer thread to write what it was handed (later-writer.ts settle). */
+  private settle(): void {
     if (!this.raw.inTransaction) this.writer?.settle();
   }
 
