@@ -130,11 +130,6 @@ export class LaterWriter {
     }).finally(() => signal.removeEventListener('abort', stop));
   }
 
-  /** Whether a row handed over and not confirmed matches (Store.isDuplicate). */
-  holds(match: (r: DeliveryRecord) => boolean): boolean {
-    return this.batches.some((b) => b.rows.some((p) => match(p.record)));
-  }
-
   /** Returns once every batch handed over is confirmed (written or reported); after WAIT_MS, closes. */
   settle(): void {
     const deadline = Date.now() + WAIT_MS;

@@ -14,6 +14,7 @@ import * as releases from './releases.js';
 import { SqliteJobQueue } from './sqlite-job-queue.js';
 import { LaterWriter, type Pending } from './later-writer.js';
 import { prune, type Pruned, type RetentionPolicy } from './prune.js';
+import { Unconfirmed } from './unconfirmed.js';
 import type { JobOwner } from './jobs.js';
 import type { BadCommit, Delivery, DeliveryRecord, EnqueueInput, IgnoredJobInput, Job, JobState, LogLine, ReleaseRow, ReleaseState } from './types.js';
 
@@ -37,18 +38,13 @@ let exitHook = false;
 function flushOnExit(): void {
   for (const s of openStores) {
     try {
-      s.stopWriter();
-      s.flushDeliveries();
+      s.flushDeliveries(true);
     } catch {
       // closed meanwhile: nothing to write
     }
   }
 }
 
-/** Tells each distinct listener of a batch that could not be written, once. */
-function failed(batch: Pending[], err: unknown): void {
-  for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
-}
 export { paramsKey } from './jobs.js';
 
 /**
@@ -76,6 +72,7 @@ export class Store extends EventEmitter {
   private flushing = false;
   /** The thread that writes them, started with the first batch (a CLI command never starts it). */
   private writer: LaterWriter | null = null;
+  private readonly unconfirmed = new Unconfirmed();
 
   constructor(readonly file: string) {
     super();
@@ -103,8 +100,7 @@ export class Store extends EventEmitter {
 
   close(): void {
     if (!this.raw.open) return;
-    this.stopWriter();
-    this.flushDeliveries();
+    this.flushDeliveries(true);
     openStores.delete(this);
     this.raw.close();
   }
@@ -155,6 +151,7 @@ export class Store extends EventEmitter {
    */
   recordDeliveryLater(d: DeliveryRecord, onError: (err: unknown, count: number) => void): void {
     this.pending.push({ record: d, onError });
+    this.unconfirmed.add(d);
     if (this.flushing) return;
     this.flushing = true;
     setImmediate(() => this.handOver());
@@ -165,7 +162,7 @@ export class Store extends EventEmitter {
     if (!this.raw.open || this.pending.length === 0) return;
     this.writer ??= new LaterWriter(this.file, {
       written: (rows, ids) => this.written(rows, ids),
-      failed: (row, err) => failed([row], err),
+      failed: (row, err) => this.failed([row], err),
       writeHere: (rows) => this.writeHere(rows),
     });
     if (this.writer.closed) this.flushDeliveries();
@@ -175,11 +172,13 @@ export class Store extends EventEmitter {
   /**
    * Writes the deliveries recorded later and not written yet: waits for those handed to the
    * writer, writes the others here in one transaction. Inside a transaction it does not wait
-   * (the writer could need the lock this connection holds).
+   * (the writer could need the lock this connection holds). `stopWriter` (close, exit) ends
+   * the writer thread first: what it had not written is written here.
    */
-  flushDeliveries(): void {
+  flushDeliveries(stopWriter = false): void {
     this.flushing = false;
-    this.settle();
+    if (stopWriter) this.writer?.close();
+    else this.settle();
     this.writeHere(this.takePending());
   }
 
@@ -187,11 +186,6 @@ export class Store extends EventEmitter {
   prune(policy: RetentionPolicy, now: Date, signal: AbortSignal): Promise<Pruned> {
     if (this.writer && !this.writer.closed) return this.writer.prune(policy, now, signal);
     return prune(this.db, policy, now, { shouldStop: () => signal.aborted || !this.raw.open });
-  }
-
-  /** Stops the writer thread; the batches it had not written are written here. */
-  stopWriter(): void {
-    this.writer?.close();
   }
 
   /** Waits for the writer thread to write what it was handed (later-writer.ts settle). */
@@ -205,7 +199,7 @@ export class Store extends EventEmitter {
     try {
       ids = this.d.tx(() => batch.map((p) => deliveries.insertDelivery(this.d, p.record)));
     } catch (err) {
-      if (batch.length === 1) failed(batch, err);
+      if (batch.length === 1) this.failed(batch, err);
       else this.insertEach(batch); // a row that cannot be written loses only itself
       return;
     }
@@ -221,7 +215,7 @@ export class Store extends EventEmitter {
         ids.push(this.d.tx(() => deliveries.insertDelivery(this.d, p.record)));
         done.push(p);
       } catch (err) {
-        failed([p], err);
+        this.failed([p], err);
       }
     }
     this.written(done, ids);
@@ -239,6 +233,7 @@ export class Store extends EventEmitter {
    * is reported as a process warning instead.
    */
   private written(batch: Pending[], ids: number[]): void {
+    this.unconfirmed.settle(batch.map((p) => p.record));
     batch.forEach((p, i) => {
       try {
         this.emit('delivery', { id: ids[i] as number, status_code: p.record.status_code, provider: p.record.provider } satisfies DeliveryEvent);
@@ -248,10 +243,14 @@ export class Store extends EventEmitter {
     });
   }
 
+  /** Tells each distinct listener of rows that could not be written, once. */
+  private failed(batch: Pending[], err: unknown): void {
+    this.unconfirmed.settle(batch.map((p) => p.record));
+    for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
+  }
+
   isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
-    const accepted = (r: DeliveryRecord) => deliveries.isAcceptedFor(r, provider, deliveryId, repos);
-    // A row counts from its answer: pending here, then held by the writer until it confirms the commit.
-    return this.pending.some((p) => accepted(p.record)) || this.writer?.holds(accepted) === true || deliveries.isDuplicate(this.d, provider, deliveryId, repos);
+    return this.unconfirmed.accepted(provider, deliveryId, repos) || deliveries.isDuplicate(this.d, provider, deliveryId, repos);
   }
 
   listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {
