@@ -130,3 +130,11 @@ test('with the writer thread up, a retention pass runs there: it deletes what th
   assert.deepEqual(await store.prune(policy, new Date(), new AbortController().signal), { deliveries: 0, rejected: 20, log_lines: 0 });
   assert.deepEqual(ledgerIds(file), ids('r', 30).slice(20));
 });
+
+test('an accepted delivery whose write failed stops counting as a duplicate once reported', async (t) => {
+  const { store } = open(t);
+  const lost = new Promise<number>((resolve) => store.recordDeliveryLater({ ...row('gone'), outcome: null as unknown as string }, (_err, n) => resolve(n)));
+  assert.equal(store.isDuplicate('github', 'gone', ['site']), true, 'counted from its answer');
+  assert.equal(await lost, 1);
+  assert.equal(store.isDuplicate('github', 'gone', ['site']), false);
+});
