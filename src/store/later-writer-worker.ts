@@ -40,8 +40,7 @@ function wire(err: unknown): WireError {
 }
 
 /** The batch in one transaction; when it fails, each row alone, so a failing row loses only itself. */
-function write(rows: DeliveryRecord[]): BatchResult['out'] {
-  const d = (db ??= open());
+function write(d: Db, rows: DeliveryRecord[]): BatchResult['out'] {
   try {
     return d.tx(() => rows.map((r) => insertDelivery(d, r)));
   } catch (err) {
@@ -80,13 +79,21 @@ port.on('message', (m: BatchMessage | PruneMessage | 'close') => {
     return;
   }
   if (Atomics.compareExchange(shared, STATE, IDLE, m.seq) !== IDLE) return; // closed: the main thread writes it
-  let out: BatchResult['out'];
+  let answer: BatchResult;
   try {
-    out = write(unpack(m));
+    db ??= open();
+    answer = { seq: m.seq, out: write(db, unpack(m)) };
   } catch (err) {
-    out = m.rows.map(() => wire(err)); // the file could not be opened
+    // The file cannot be opened here: the main thread writes the ledger from now on, this batch
+    // too; the thread takes no other (STATE stays CLOSED).
+    port.postMessage({ seq: m.seq, out: [], refused: wire(err).error.message } satisfies BatchResult);
+    Atomics.store(shared, DONE, m.seq);
+    Atomics.store(shared, STATE, CLOSED);
+    Atomics.notify(shared, DONE);
+    Atomics.notify(shared, STATE);
+    return;
   }
-  port.postMessage({ seq: m.seq, out } satisfies BatchResult);
+  port.postMessage(answer);
   // DONE after the answer: a main thread that sees DONE >= seq finds the answer on its port.
   Atomics.store(shared, DONE, m.seq);
   Atomics.store(shared, STATE, IDLE);

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store, type DeliveryEvent, type DeliveryRecord } from './store.js';
@@ -137,4 +139,19 @@ test('an accepted delivery whose write failed stops counting as a duplicate once
   assert.equal(store.isDuplicate('github', 'gone', ['site']), true, 'counted from its answer');
   assert.equal(await lost, 1);
   assert.equal(store.isDuplicate('github', 'gone', ['site']), false);
+});
+
+test('a writer thread that cannot open the file gives its batch back: the main thread writes the ledger, with a warning', async (t) => {
+  const { store, file } = open(t);
+  // The store's connection keeps the file it opened; a new one (the thread's) finds none.
+  rmSync(file);
+  const warned = once(process, 'warning');
+  const first = heard(store);
+  store.recordDeliveryLater(row('x'), never);
+  const [w] = (await warned) as [Error];
+  assert.match(w.message, /the ledger writer thread cannot write .*the main thread writes the ledger/);
+  assert.equal((await first).id, 1);
+  store.recordDeliveryLater(row('y'), never);
+  await heard(store);
+  assert.deepEqual(store.listDeliveries().map((d) => d.delivery_id), ['y', 'x']);
 });

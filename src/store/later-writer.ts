@@ -68,10 +68,11 @@ export interface WireError {
   error: { name: string; message: string; code?: string };
 }
 
-/** Per row: its id, or why it could not be written. */
+/** Per row: its id, or why it could not be written; or, when the thread cannot write at all, why. */
 export interface BatchResult {
   seq: number;
   out: (number | WireError)[];
+  refused?: string;
 }
 
 /** What the writer tells the store: rows written (with their ids), a row lost, rows the main thread must write. */
@@ -86,7 +87,7 @@ export class LaterWriter {
   private readonly port: MessagePort;
   private readonly worker: Worker;
   /** Batches handed over and not confirmed, oldest first. */
-  private batches: { seq: number; rows: Pending[] }[] = [];
+  private batches: { seq: number; rows: Pending[]; refused?: boolean }[] = [];
   private seq = 0;
   /** Retention passes sent to the thread and not answered. */
   private readonly prunes = new Map<number, { resolve(p: Pruned): void; reject(err: Error): void }>();
@@ -150,6 +151,10 @@ export class LaterWriter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // A pass in progress stops at its next batch; whoever waits for it (Retention.stop) goes on.
+    Atomics.store(this.shared, STOP, 1);
+    for (const p of this.prunes.values()) p.reject(new Error('the ledger writer thread stopped during a retention pass'));
+    this.prunes.clear();
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
       const s = Atomics.compareExchange(this.shared, STATE, IDLE, CLOSED);
@@ -160,10 +165,8 @@ export class LaterWriter {
     }
     this.drain();
     const done = Atomics.load(this.shared, DONE);
-    const unwritten = this.batches.filter((b) => b.seq > done);
+    const unwritten = this.batches.filter((b) => b.seq > done || b.refused);
     this.batches = [];
-    for (const p of this.prunes.values()) p.reject(new Error('the ledger writer thread stopped during a retention pass'));
-    this.prunes.clear();
     this.end();
     const rows = unwritten.flatMap((b) => b.rows);
     if (rows.length > 0) this.hooks.writeHere(rows);
@@ -196,6 +199,11 @@ export class LaterWriter {
     }
     const i = this.batches.findIndex((b) => b.seq === m.seq);
     if (i < 0) return; // taken back by close
+    if (m.refused !== undefined) {
+      this.batches[i]!.refused = true;
+      process.emitWarning(`the ledger writer thread cannot write (${m.refused}); the main thread writes the ledger`);
+      return this.close();
+    }
     const [batch] = this.batches.splice(i, 1);
     this.hold();
     const done: Pending[] = [];
