@@ -11,6 +11,7 @@ export class Unconfirmed {
   private readonly rows = new Map<string, DeliveryRecord[]>();
 
   add(r: DeliveryRecord): void {
+    if (!mayCount(r)) return;
     const k = key(r.provider, r.delivery_id);
     const list = this.rows.get(k);
     if (list) list.push(r);
@@ -20,6 +21,7 @@ export class Unconfirmed {
   /** Forgets rows written (the ledger answers for them now) or lost. */
   settle(records: Iterable<DeliveryRecord>): void {
     for (const r of records) {
+      if (!mayCount(r)) continue;
       const k = key(r.provider, r.delivery_id);
       const list = this.rows.get(k)?.filter((x) => x !== r);
       if (list && list.length > 0) this.rows.set(k, list);
@@ -33,4 +35,6 @@ export class Unconfirmed {
   }
 }
 
+/** Only an accepted delivery (2xx, not itself a duplicate) makes a later one a duplicate: a flood of refusals is not kept here. */
+const mayCount = (r: DeliveryRecord) => r.status_code >= 200 && r.status_code <= 299 && r.outcome !== 'duplicate';
 const key = (provider: string | null, deliveryId: string) => `${provider ?? ''}\n${deliveryId}`;
