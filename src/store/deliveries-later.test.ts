@@ -36,14 +36,26 @@ function committed(file: string): string[] {
   }
 }
 
-test('deliveries recorded later are written together once the turn ends, in order, each followed by its event', async (t) => {
-  const { store, file } = open(t);
+/** Resolves with the next `n` delivery events. */
+function heard(store: Store, n: number): Promise<DeliveryEvent[]> {
   const events: DeliveryEvent[] = [];
-  store.on('delivery', (e: DeliveryEvent) => events.push(e));
+  return new Promise((resolve) => {
+    const on = (e: DeliveryEvent) => {
+      events.push(e);
+      if (events.length < n) return;
+      store.off('delivery', on);
+      resolve(events);
+    };
+    store.on('delivery', on);
+  });
+}
+
+test('deliveries recorded later are written together after the turn ends, by the writer thread, in order, each followed by its event', async (t) => {
+  const { store, file } = open(t);
+  const all = heard(store, 5);
   for (let i = 1; i <= 5; i++) store.recordDeliveryLater(row(`d${i}`), never);
   assert.deepEqual(committed(file), [], 'nothing is written in the turn that answered');
-  assert.equal(events.length, 0);
-  await new Promise((resolve) => setImmediate(resolve));
+  const events = await all;
   assert.deepEqual(committed(file), ['d1', 'd2', 'd3', 'd4', 'd5']);
   assert.deepEqual(events.map((e) => [e.status_code, e.provider]), Array(5).fill([403, 'github']));
   assert.deepEqual(events.map((e) => e.id), [1, 2, 3, 4, 5]);
@@ -80,18 +92,25 @@ test('an accepted delivery not written yet already makes its id a duplicate, for
 test('a row that cannot be written is reported to its listener and loses only itself; the store goes on', async (t) => {
   const { store, file } = open(t);
   const reports: [string, number][] = [];
-  const onError = (err: unknown, n: number) => reports.push([(err as Error).message, n]);
+  let reported!: () => void;
+  const report = new Promise<void>((resolve) => (reported = resolve));
+  const onError = (err: unknown, n: number) => {
+    reports.push([(err as Error).message, n]);
+    reported();
+  };
+  const others = heard(store, 2);
   store.recordDeliveryLater(row('w'), never);
   // status_code is NOT NULL: this row cannot be written; its batch fails, then each is written alone.
   store.recordDeliveryLater(row('x', null as unknown as number), onError);
   store.recordDeliveryLater(row('y'), never);
-  await new Promise((resolve) => setImmediate(resolve));
+  await Promise.all([report, others]);
   assert.equal(reports.length, 1);
   assert.match(reports[0]![0], /NOT NULL/);
   assert.equal(reports[0]![1], 1);
   assert.deepEqual(committed(file), ['w', 'y']);
+  const z = heard(store, 1);
   store.recordDeliveryLater(row('z'), never);
-  await once(store, 'delivery');
+  await z;
   assert.deepEqual(committed(file), ['w', 'y', 'z']);
 });
 

@@ -8,6 +8,7 @@ import { Store } from './store.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { canMove, RELEASE_STATES } from './release-state.js';
 import { releaseLedger } from './release-ledger.js';
+import { prune } from './retention.js';
 
 const FIXTURE = new URL('../../test/fixtures/db/v0.1.0.sql', import.meta.url).pathname;
 
@@ -49,6 +50,17 @@ test('opening a migrated database again changes nothing, and a newer one is refu
   again.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   again.close();
   assert.throws(() => new Store(file), /newer than this autopull knows/);
+});
+
+test('a database from 0.1.0 gets the indexes retention reads its classes through, and is pruned by them', async (t) => {
+  const store = new Store(oldDatabase(t));
+  t.after(() => store.close());
+  const indexes = store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('deliveries_accepted', 'deliveries_rejected', 'jobs_active') ORDER BY name`).pluck().all();
+  assert.deepEqual(indexes, ['deliveries_accepted', 'deliveries_rejected', 'jobs_active']);
+  // d-1 (accepted) and d-2 (rejected) are both over a count of 0; no queued or running job holds d-1.
+  const policy = { interval: 1000, deliveries: { max_age: 1e12, max_count: 0 }, rejected: { max_age: 1e12, max_count: 0 }, job_logs: { max_age: 1e12, max_jobs: 1000 } };
+  assert.deepEqual(await prune(store.db, policy, new Date()), { deliveries: 1, rejected: 1, log_lines: 0 });
+  assert.equal(store.listDeliveries().length, 0);
 });
 
 test('the release ledger refuses moves the state machine does not allow', (t) => {

@@ -4,6 +4,7 @@ import * as m002 from './migrations/002-release-states.js';
 import * as m003 from './migrations/003-one-job-relation.js';
 import * as m004 from './migrations/004-job-leases.js';
 import * as m005 from './migrations/005-notify-state.js';
+import * as m006 from './migrations/006-delivery-classes.js';
 
 /**
  * Numbered migrations, each run once, in order, inside one transaction with the version bump:
@@ -17,6 +18,7 @@ const MIGRATIONS: readonly { version: number; name: string; up(db: Database.Data
   { version: 3, name: 'job/delivery relation stored once', up: m003.up },
   { version: 4, name: 'job leases', up: m004.up },
   { version: 5, name: 'notification state', up: m005.up },
+  { version: 6, name: 'delivery class indexes for retention', up: m006.up },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,7 +1,8 @@
-import type Database from 'better-sqlite3';
-import type { RawConfig } from '../config/schema.js';
 import type { Logger } from '../lib/log.js';
-import { FINAL_STATES, type Store } from './store.js';
+import type { RetentionPolicy } from './prune.js';
+import type { Store } from './store.js';
+
+export { prune, type Pruned, type PruneOptions, type RetentionPolicy } from './prune.js';
 
 /**
  * Retention: deletes deliveries and job logs past their age or count (`retention:` in the
@@ -22,91 +23,6 @@ import { FINAL_STATES, type Store } from './store.js';
  *   length), so after a past flood an operator reclaims the space once, offline, with VACUUM.
  */
 
-export type RetentionPolicy = RawConfig['retention'];
-
-export interface Pruned {
-  /** Accepted deliveries deleted. */
-  deliveries: number;
-  /** Rejected deliveries deleted. */
-  rejected: number;
-  log_lines: number;
-}
-
-const ACCEPTED = 'status_code BETWEEN 200 AND 299';
-const FINAL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
-
-/** Runs one prune; `shouldStop` is checked between batches (the store may be closing). */
-export async function prune(db: Database.Database, policy: RetentionPolicy, now: Date, opts: { batch?: number; shouldStop?: () => boolean } = {}): Promise<Pruned> {
-  const batch = opts.batch ?? 500;
-  const stop = opts.shouldStop ?? (() => false);
-  const out: Pruned = { deliveries: 0, rejected: 0, log_lines: 0 };
-  await pruneDeliveries(db, policy, now, batch, stop, out);
-  await pruneJobLogs(db, policy.job_logs, now, batch, stop, out);
-  return out;
-}
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The id at and below which a class is over its count (the newest `max` stay); 0 when under. */
-function countCut(db: Database.Database, where: string, max: number): number {
-  return (db.prepare(`SELECT id FROM deliveries WHERE ${where} ORDER BY id DESC LIMIT 1 OFFSET ?`).pluck().get(max) as number | undefined) ?? 0;
-}
-
-/**
- * One pass over the table in windows of `batch` rows (by id), deleting in each window the
- * rows of either class that are too old or over its count and that no queued or running job
- * references. Rows written during the pass are newer than the cuts and stay.
- */
-async function pruneDeliveries(db: Database.Database, policy: RetentionPolicy, now: Date, batch: number, stop: () => boolean, out: Pruned): Promise<void> {
-  const params = {
-    accBefore: new Date(now.getTime() - policy.deliveries.max_age).toISOString(),
-    accCut: countCut(db, ACCEPTED, policy.deliveries.max_count),
-    rejBefore: new Date(now.getTime() - policy.rejected.max_age).toISOString(),
-    rejCut: countCut(db, `NOT (${ACCEPTED})`, policy.rejected.max_count),
-  };
-  const windowEnd = db.prepare(`SELECT id FROM deliveries WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?`).pluck();
-  const del = db.prepare(
-    `DELETE FROM deliveries
-     WHERE id > @after AND id <= @upto
-       AND CASE WHEN ${ACCEPTED} THEN received_at < @accBefore OR id <= @accCut
-                ELSE received_at < @rejBefore OR id <= @rejCut END
-       AND id NOT IN (SELECT jd.delivery FROM job_deliveries jd JOIN jobs j ON j.id = jd.job_id WHERE j.state IN ('queued', 'running'))
-     RETURNING status_code`,
-  );
-  for (let after = 0; !stop(); await nextTurn()) {
-    const end = windowEnd.get(after, batch - 1) as number | undefined;
-    for (const row of del.all({ ...params, after, upto: end ?? Number.MAX_SAFE_INTEGER }) as { status_code: number }[]) {
-      if (row.status_code >= 200 && row.status_code <= 299) out.deliveries++;
-      else out.rejected++;
-    }
-    if (end === undefined) return;
-    after = end;
-  }
-}
-
-/** Deletes the log lines of final jobs that finished before `max_age` or are not among the newest `max_jobs`. */
-async function pruneJobLogs(db: Database.Database, policy: RetentionPolicy['job_logs'], now: Date, batch: number, stop: () => boolean, out: Pruned): Promise<void> {
-  const cut = (db.prepare(`SELECT id FROM jobs ORDER BY id DESC LIMIT 1 OFFSET ?`).pluck().get(policy.max_jobs) as number | undefined) ?? 0;
-  const before = new Date(now.getTime() - policy.max_age).toISOString();
-  const jobs = db
-    .prepare(
-      `SELECT id FROM jobs WHERE state IN (${FINAL}) AND (COALESCE(finished_at, updated_at) < ? OR id <= ?)
-       AND EXISTS (SELECT 1 FROM job_logs l WHERE l.job_id = jobs.id) ORDER BY id`,
-    )
-    .pluck()
-    .all(before, cut) as number[];
-  const del = db.prepare(`DELETE FROM job_logs WHERE rowid IN (SELECT rowid FROM job_logs WHERE job_id = ? LIMIT ?)`);
-  for (const job of jobs) {
-    for (;;) {
-      if (stop()) return;
-      const { changes } = del.run(job, batch);
-      out.log_lines += changes;
-      await nextTurn();
-      if (changes < batch) break;
-    }
-  }
-}
-
 /**
  * The server's pruner: runs `prune` once at start, then every `interval`, and also as soon as
  * a class of deliveries has had `max_count` new rows since the last run, so a flood between
@@ -118,6 +34,8 @@ export class Retention {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  /** Aborted by stop: the run in progress stops between two batches (in whichever thread it runs). */
+  private abort = new AbortController();
   private since = { accepted: 0, rejected: 0 };
 
   constructor(
@@ -136,6 +54,7 @@ export class Retention {
 
   start(): void {
     this.stopped = false;
+    this.abort = new AbortController();
     this.store.on('delivery', this.onDelivery);
     this.schedule(0);
   }
@@ -143,6 +62,7 @@ export class Retention {
   /** Resolves once no run is in progress: after that the store may be closed. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort();
     this.store.off('delivery', this.onDelivery);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -175,7 +95,7 @@ export class Retention {
 
   private async runOnce(): Promise<void> {
     try {
-      const pruned = await prune(this.store.db, this.policy, this.now(), { shouldStop: () => this.stopped });
+      const pruned = await this.store.prune(this.policy, this.now(), this.abort.signal);
       if (pruned.deliveries + pruned.rejected + pruned.log_lines > 0) {
         this.logger.info({ pruned }, `retention: deleted ${pruned.deliveries} accepted and ${pruned.rejected} rejected deliveries, ${pruned.log_lines} job log lines`);
       }

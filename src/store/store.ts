@@ -12,6 +12,9 @@ import * as logs from './job-logs.js';
 import * as bad from './bad-commits.js';
 import * as releases from './releases.js';
 import { SqliteJobQueue } from './sqlite-job-queue.js';
+import { LaterWriter, type Pending } from './later-writer.js';
+import { prune, type Pruned, type RetentionPolicy } from './prune.js';
+import { Unconfirmed } from './unconfirmed.js';
 import type { JobOwner } from './jobs.js';
 import type { BadCommit, Delivery, DeliveryRecord, EnqueueInput, IgnoredJobInput, Job, JobState, LogLine, ReleaseRow, ReleaseState } from './types.js';
 
@@ -24,32 +27,24 @@ export interface DeliveryEvent {
   provider: string | null;
 }
 
-interface Pending {
-  record: DeliveryRecord;
-  onError: (err: unknown, count: number) => void;
-}
-
-/** Tells each distinct listener of a batch that could not be written, once. */
 /**
  * Stores with deliveries that may be pending. A process that exits at once (process.exit: a
  * second SIGTERM while stopping, the drain timer) runs no setImmediate and no close; the
- * pending rows, already answered, are written on 'exit' (SQLite here is synchronous).
+ * pending rows, already answered, are written on 'exit' (SQLite here is synchronous): the
+ * writer thread is stopped first, and the batches it had not finished are written here.
  */
 const openStores = new Set<Store>();
 let exitHook = false;
 function flushOnExit(): void {
   for (const s of openStores) {
     try {
-      s.flushDeliveries();
+      s.flushDeliveries(true);
     } catch {
       // closed meanwhile: nothing to write
     }
   }
 }
 
-function failed(batch: Pending[], err: unknown): void {
-  for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
-}
 export { paramsKey } from './jobs.js';
 
 /**
@@ -72,9 +67,12 @@ export class Store extends EventEmitter {
   private readonly raw: Database.Database;
   private readonly d: Db;
   readonly queue: SqliteJobQueue;
-  /** Deliveries answered and not yet written (recordDeliveryLater), oldest first. */
+  /** Deliveries answered and not yet handed to the writer (recordDeliveryLater), oldest first. */
   private pending: Pending[] = [];
   private flushing = false;
+  /** The thread that writes them, started with the first batch (a CLI command never starts it). */
+  private writer: LaterWriter | null = null;
+  private readonly unconfirmed = new Unconfirmed();
 
   constructor(readonly file: string) {
     super();
@@ -102,7 +100,7 @@ export class Store extends EventEmitter {
 
   close(): void {
     if (!this.raw.open) return;
-    this.flushDeliveries();
+    this.flushDeliveries(true);
     openStores.delete(this);
     this.raw.close();
   }
@@ -115,6 +113,8 @@ export class Store extends EventEmitter {
    * (recordDeliveryLater) and not written yet are written first, in the same transaction.
    */
   recordDelivery(d: DeliveryRecord, enqueue: Omit<EnqueueInput, 'trigger' | 'deliveries'>[], ignored: IgnoredJobInput[] = []): { id: number; jobs: number[] } {
+    // The batches the writer thread holds go first: ids follow arrival, and this write needs the lock anyway.
+    this.settle();
     const earlier = this.takePending();
     let earlierIds: number[] = [];
     const write = () => {
@@ -143,29 +143,63 @@ export class Store extends EventEmitter {
 
   /**
    * Records a delivery whose answer promises nothing (it queues no job and lists none: a
-   * refusal, an untracked ref, a ping) without holding up that answer: it is written with
-   * the others of this turn of the event loop in one transaction, once the turn's I/O is
-   * done (setImmediate), or sooner when anything reads the ledger (every read here, `db`)
-   * or records a delivery with jobs. Written in the order recorded; the `delivery` event
-   * follows the write. The answer is sent already when a write fails: `onError` hears of it.
+   * refusal, an untracked ref, a ping) without holding up that answer: the deliveries of a turn
+   * of the event loop go, once its I/O is done (setImmediate), to the writer thread
+   * (later-writer.ts), which writes them in one transaction. Every read here (and `db`) and
+   * every delivery with jobs first waits for those and writes the others. Written in the order
+   * recorded; the `delivery` event follows the write; `onError` hears of a write that failed.
    */
   recordDeliveryLater(d: DeliveryRecord, onError: (err: unknown, count: number) => void): void {
     this.pending.push({ record: d, onError });
+    this.unconfirmed.add(d);
     if (this.flushing) return;
     this.flushing = true;
-    setImmediate(() => this.flushDeliveries());
+    setImmediate(() => this.handOver());
   }
 
-  /** Writes the deliveries recorded later and not written yet, in one transaction. */
-  flushDeliveries(): void {
+  private handOver(): void {
     this.flushing = false;
-    const batch = this.takePending();
+    if (!this.raw.open || this.pending.length === 0) return;
+    this.writer ??= new LaterWriter(this.file, {
+      written: (rows, ids) => this.written(rows, ids),
+      failed: (row, err) => this.failed([row], err),
+      writeHere: (rows) => this.writeHere(rows),
+    });
+    if (this.writer.closed) this.flushDeliveries();
+    else this.writer.send(this.takePending());
+  }
+
+  /**
+   * Writes the deliveries recorded later and not written yet: waits for those handed to the
+   * writer, writes the others here in one transaction. Inside a transaction it does not wait
+   * (the writer could need the lock this connection holds). `stopWriter` (close, exit) ends
+   * the writer thread first: what it had not written is written here.
+   */
+  flushDeliveries(stopWriter = false): void {
+    this.flushing = false;
+    if (stopWriter) this.writer?.close();
+    else this.settle();
+    this.writeHere(this.takePending());
+  }
+
+  /** One retention pass (prune.ts): on the writer thread when it runs (a flood started it), else here; `signal` stops it. */
+  prune(policy: RetentionPolicy, now: Date, signal: AbortSignal): Promise<Pruned> {
+    if (this.writer && !this.writer.closed) return this.writer.prune(policy, now, signal);
+    return prune(this.db, policy, now, { shouldStop: () => signal.aborted || !this.raw.open });
+  }
+
+  /** Waits for the writer thread to write what it was handed (later-writer.ts settle). */
+  private settle(): void {
+    if (!this.raw.inTransaction) this.writer?.settle();
+  }
+
+  private writeHere(batch: Pending[]): void {
     if (batch.length === 0) return;
     let ids: number[];
     try {
       ids = this.d.tx(() => batch.map((p) => deliveries.insertDelivery(this.d, p.record)));
     } catch (err) {
-      if (batch.length === 1) failed(batch, err);
+      if (batch.length === 1) this.failed(batch, err);
       else this.insertEach(batch); // a row that cannot be written loses only itself
       return;
     }
@@ -181,7 +215,7 @@ export class Store extends EventEmitter {
         ids.push(this.d.tx(() => deliveries.insertDelivery(this.d, p.record)));
         done.push(p);
       } catch (err) {
-        failed([p], err);
+        this.failed([p], err);
       }
     }
     this.written(done, ids);
@@ -199,6 +233,7 @@ export class Store extends EventEmitter {
    * is reported as a process warning instead.
    */
   private written(batch: Pending[], ids: number[]): void {
+    this.unconfirmed.settle(batch.map((p) => p.record));
     batch.forEach((p, i) => {
       try {
         this.emit('delivery', { id: ids[i] as number, status_code: p.record.status_code, provider: p.record.provider } satisfies DeliveryEvent);
@@ -208,8 +243,14 @@ export class Store extends EventEmitter {
     });
   }
 
+  /** Tells each distinct listener of rows that could not be written, once. */
+  private failed(batch: Pending[], err: unknown): void {
+    this.unconfirmed.settle(batch.map((p) => p.record));
+    for (const onError of new Set(batch.map((p) => p.onError))) onError(err, batch.length);
+  }
+
   isDuplicate(provider: string, deliveryId: string, repos: readonly string[]): boolean {
-    return this.pending.some((p) => deliveries.isAcceptedFor(p.record, provider, deliveryId, repos)) || deliveries.isDuplicate(this.d, provider, deliveryId, repos);
+    return this.unconfirmed.accepted(provider, deliveryId, repos) || deliveries.isDuplicate(this.d, provider, deliveryId, repos);
   }
 
   listDeliveries(opts: { repo?: string; limit?: number } = {}): Delivery[] {
