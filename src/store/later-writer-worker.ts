@@ -21,6 +21,8 @@ function open(): Db {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('synchronous = NORMAL');
   raw.pragma('foreign_keys = ON');
+  // Appends and small index lookups: 2 MiB of page cache do (16 by default, kept per connection).
+  raw.pragma('cache_size = -2048');
   return new Db(raw);
 }
 

@@ -82,6 +82,13 @@ export interface WriterHooks {
   writeHere(rows: Pending[]): void;
 }
 
+/**
+ * The thread's heap: its objects are a batch's small rows (the bodies are shared bytes), so a
+ * young generation of a few MiB does; V8's default grows it to 32 MiB under a flood, which was
+ * most of the ~50 MiB the thread added to the process's peak.
+ */
+const WRITER_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 export class LaterWriter {
   private readonly shared = new Int32Array(new SharedArrayBuffer(12));
   private readonly port: MessagePort;
@@ -256,7 +263,7 @@ function startWorker(workerData: WriterData, transferList: MessagePort[]): Worke
     const tsx = import.meta.resolve('tsx/esm/api');
     const file = new URL('./later-writer-worker.ts', here).href;
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(file)}); });`;
-    return new Worker(boot, { eval: true, execArgv: [], workerData, transferList });
+    return new Worker(boot, { eval: true, execArgv: [], workerData, transferList, resourceLimits: WRITER_LIMITS });
   }
-  return new Worker(new URL('./later-writer-worker.js', here), { workerData, transferList });
+  return new Worker(new URL('./later-writer-worker.js', here), { workerData, transferList, resourceLimits: WRITER_LIMITS });
 }
