@@ -6,15 +6,18 @@ import { constants, copyFileSync, renameSync, rmSync, statSync, truncateSync } f
  * For logs opened by their writer at start (the runtime's); missing files are left alone.
  */
 export function rotateIfLarge(file: string, maxBytes: number): boolean {
-  let size: number;
+  if (!overSize(file, maxBytes)) return false;
+  renameSync(file, `${file}.1`);
+  return true;
+}
+
+/** Whether `file` is there and over `maxBytes`. */
+function overSize(file: string, maxBytes: number): boolean {
   try {
-    size = statSync(file).size;
+    return statSync(file).size > maxBytes;
   } catch {
     return false;
   }
-  if (size <= maxBytes) return false;
-  renameSync(file, `${file}.1`);
-  return true;
 }
 
 /** A running app's log is kept to about this size (and as much again in its `.1`). */
@@ -30,13 +33,7 @@ export const APP_LOG_MAX_BYTES = 10 * 1024 * 1024;
  * truncated anyway and the error thrown.
  */
 export function copyTruncateIfLarge(file: string, maxBytes: number): boolean {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return false;
-  }
-  if (size <= maxBytes) return false;
+  if (!overSize(file, maxBytes)) return false;
   const tmp = `${file}.1.${process.pid}.tmp`;
   try {
     rmSync(tmp, { force: true });
