@@ -11,8 +11,14 @@ export class Db {
     return prepared(this.raw, text);
   }
 
-  /** Runs `fn` in a transaction (BEGIN IMMEDIATE when `immediate`: it takes the write lock first). */
-  tx<T>(fn: () => T, immediate = false): T {
+  /**
+   * Runs `fn` in a transaction that takes the write lock first (BEGIN IMMEDIATE), waiting for
+   * it (busy_timeout): another connection writes the same file (the ledger's writer thread,
+   * later-writer.ts, or a CLI), and a deferred transaction whose read that one's commit
+   * overtakes cannot write after it (SQLITE_BUSY at once, not a wait). `immediate: false`
+   * only for one that never writes.
+   */
+  tx<T>(fn: () => T, immediate = true): T {
     const t = this.raw.transaction(fn);
     return immediate ? t.immediate() : t();
   }
@@ -22,7 +28,7 @@ export class Db {
    * for what a sender or a user was told about. Inside an outer transaction, that one's
    * commit decides. See store.ts for what NORMAL may lose.
    */
-  durable<T>(fn: () => T, immediate = false): T {
+  durable<T>(fn: () => T, immediate = true): T {
     if (this.raw.inTransaction) return fn();
     // Prepared once (db.pragma() prepares its statement on every call: ~1.5 ms each under load, twice per job claim).
     this.sql('PRAGMA synchronous = FULL').run();

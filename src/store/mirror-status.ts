@@ -90,7 +90,7 @@ export function takeDueRetries(db: Database.Database, now: Date): { repo: string
     const clear = prepared(db, `UPDATE mirror_status SET next_retry_at = NULL WHERE repo = ? AND target = ?`);
     for (const r of rows) clear.run(r.repo, r.target);
     return rows.map((r) => ({ repo: r.repo, target: r.target, params: r.retry_params ? (JSON.parse(r.retry_params) as JobParams) : {} }));
-  })();
+  }).immediate(); // it reads then writes: the write lock first (db.ts tx)
 }
 
 /** The earliest pending retry, for the scheduler's timer. */
