@@ -49,7 +49,7 @@ test("Store.transaction holds the write lock from its start: another connection'
   store.transaction(() => {
     assert.deepEqual(store.listReleases('site'), []);
     assert.equal(otherCommits(other), false, 'the other writer waits');
-    store.putRelease({ repo: 'site', id: 'r1', sha: 'a'.repeat(40), job_id: null, state: 'ready' });
+    store.putRelease({ repo: 'site', id: 'r1', sha: 'a'.repeat(40), job_id: null, state: 'built' });
   });
   assert.equal(store.getRelease('site', 'r1')?.id, 'r1');
 });
