@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { Store, type DeliveryEvent, type DeliveryRecord } from './store.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { ids, ledgerIds, runStoreChild } from '../../test/helpers/later-writes.js';
+import { MAX_BATCHES_OUT } from './later-writer.js';
 
 // The writer thread of Store.recordDeliveryLater (later-writer.ts): what it holds still counts,
 // what it has not written is written by the main thread when the store closes or the process
@@ -154,4 +155,31 @@ test('a writer thread that cannot open the file gives its batch back: the main t
   store.recordDeliveryLater(row('y'), never);
   await heard(store);
   assert.deepEqual(store.listDeliveries().map((d) => d.delivery_id), ['y', 'x']);
+});
+
+test('kill -9 during a flood loses at most the last few turns: the writer thread is never handed more than it keeps up with', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'autopull.db');
+  // A hundred turns of twenty answered rows, then a SIGKILL right after the last hand-over:
+  // the rows lost are those still with the thread, which may be behind by MAX_BATCHES_OUT
+  // batches at most (it was behind by the whole flood while it booted, and unbounded after).
+  let recorded = 0;
+  const res = await runStoreChild(
+    dir,
+    STORE,
+    file,
+    `let n = 0;
+for (let i = 0; i < 100; i++) {
+  for (let j = 0; j < 20; j++) rec('k' + n++);
+  await turn();
+}
+console.log(n);
+process.kill(process.pid, 'SIGKILL');`,
+    (line) => (recorded = Number(line)),
+  );
+  assert.equal(res.code, null, 'killed');
+  assert.equal(recorded, 2000, res.stderr);
+  const written = ledgerIds(file);
+  assert.deepEqual(written, ids('k', written.length), 'in order, none twice');
+  assert.ok(written.length >= recorded - MAX_BATCHES_OUT * 20, `${written.length} of ${recorded} written`);
 });

@@ -29,6 +29,14 @@ export const STOP = 2;
 export const IDLE = 0;
 export const CLOSED = -1;
 
+/**
+ * Batches handed over and not confirmed, at most: the main thread waits for the oldest before
+ * it hands over one more (makeRoom). What the thread holds is answered and lost to a kill -9,
+ * so a thread that falls behind (booting during a flood, waiting on a lock) must not take the
+ * flood's every turn meanwhile; ids still follow arrival.
+ */
+export const MAX_BATCHES_OUT = 2;
+
 /** How long the main thread waits for the thread (busy_timeout is 5 s) before it writes the rows itself. */
 const WAIT_MS = 15_000;
 
@@ -140,13 +148,23 @@ export class LaterWriter {
 
   /** Returns once every batch handed over is confirmed (written or reported); after WAIT_MS, closes. */
   settle(): void {
+    this.waitFor(0);
+  }
+
+  /** Returns once fewer than MAX_BATCHES_OUT batches are unconfirmed (the caller may then `send`, unless it closed). */
+  makeRoom(): void {
+    this.waitFor(MAX_BATCHES_OUT - 1);
+  }
+
+  /** Confirms batches until at most `left` are out; after WAIT_MS, closes. */
+  private waitFor(left: number): void {
     const deadline = Date.now() + WAIT_MS;
-    while (this.batches.length > 0 && !this.closed) {
+    while (this.batches.length > left && !this.closed) {
       const done = Atomics.load(this.shared, DONE);
       this.drain();
-      if (this.batches.length === 0) return;
-      const left = deadline - Date.now();
-      if (this.dead || left <= 0 || Atomics.wait(this.shared, DONE, done, left) === 'timed-out') this.close();
+      if (this.batches.length <= left) return;
+      const ms = deadline - Date.now();
+      if (this.dead || ms <= 0 || Atomics.wait(this.shared, DONE, done, ms) === 'timed-out') this.close();
     }
   }
 

@@ -165,6 +165,8 @@ export class Store extends EventEmitter {
       failed: (row, err) => this.failed([row], err),
       writeHere: (rows) => this.writeHere(rows),
     });
+    // A thread behind by MAX_BATCHES_OUT is waited for first (what it holds, a kill -9 loses).
+    this.writer.makeRoom();
     if (this.writer.closed) this.flushDeliveries();
     else this.writer.send(this.takePending());
   }
