@@ -186,7 +186,7 @@ export class LaterWriter {
       if (s === IDLE || s === CLOSED) break;
       const left = deadline - Date.now();
       if (this.dead) Atomics.store(this.shared, STATE, CLOSED);
-      else if (left <= 0 || Atomics.wait(this.shared, STATE, s, left) === 'timed-out') return this.end();
+      else if (left <= 0 || Atomics.wait(this.shared, STATE, s, left) === 'timed-out') return this.abandon();
     }
     this.drain();
     const done = Atomics.load(this.shared, DONE);
@@ -195,6 +195,19 @@ export class LaterWriter {
     this.end();
     const rows = unwritten.flatMap((b) => b.rows);
     if (rows.length > 0) this.hooks.writeHere(rows);
+  }
+
+  /**
+   * close() past WAIT_MS: the thread is stuck in a batch (a lock held elsewhere). What it holds
+   * may still be written by it, or not: each row is reported (onError, the log) as maybe lost,
+   * never silently dropped, and not written here (it could then be written twice).
+   */
+  private abandon(): void {
+    const left = this.batches;
+    this.batches = [];
+    this.end();
+    const err = new Error(`the ledger writer thread did not finish its batch within ${WAIT_MS / 1000} s (the database locked by another process?); these answered deliveries may not be in the ledger`);
+    for (const b of left) for (const row of b.rows) this.hooks.failed(row, err);
   }
 
   private end(): void {
