@@ -46,3 +46,14 @@ test('a first scrape that loads the registry shows the event loop delay measured
   assert.ok(min >= 0 && min < 1, `min ${min} s`);
   assert.ok(Number.isFinite(sample(s, 'nodejs_eventloop_lag_mean_seconds')));
 });
+
+test('a scrape just after a count made the registry shows the event loop delay measured too', async (t) => {
+  const lazy = new LazyRegistry();
+  t.after(() => lazy.close());
+  lazy.counter({ name: 'x_total', help: 'x' }).inc({});
+  lazy.registry();
+  const s = parseMetrics(await lazy.metrics());
+  const min = sample(s, 'nodejs_eventloop_lag_min_seconds') as number;
+  assert.ok(min >= 0 && min < 1, `min ${min} s`);
+  assert.ok(Number.isFinite(sample(s, 'nodejs_eventloop_lag_mean_seconds')));
+});

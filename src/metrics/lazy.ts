@@ -43,6 +43,8 @@ export interface LazyHistogram<L extends string> {
  */
 export class LazyRegistry {
   private built: { prom: PromClient; registry: Prom.Registry } | null = null;
+  /** When the registry was made (performance.now()): its event loop monitor starts then. */
+  private builtAt = 0;
   private readonly defs: ((prom: PromClient, registry: Prom.Registry) => void)[] = [];
   private readonly pending: (() => void)[] = [];
   private scheduled: NodeJS.Immediate | null = null;
@@ -69,9 +71,11 @@ export class LazyRegistry {
    * else the first scrape would show it empty (a minimum of 2^63 ns, a mean of NaN).
    */
   async metrics(): Promise<string> {
-    const fresh = this.built === null;
     const registry = this.registry();
-    if (fresh) await delay(EVENT_LOOP_SAMPLES_MS);
+    // Also for a scrape just after a count made it. (Two scrapes at once: prom-client resets
+    // the monitor as it reads it, so the second shows it empty, lazy or not.)
+    const young = EVENT_LOOP_SAMPLES_MS - (performance.now() - this.builtAt);
+    if (young > 0) await delay(young);
     return registry.metrics();
   }
 
@@ -127,6 +131,7 @@ export class LazyRegistry {
     this.gcs = [];
     for (const def of this.defs) def(prom, registry);
     this.built = { prom, registry };
+    this.builtAt = performance.now();
     const gcHistogram = registry.getSingleMetric('nodejs_gc_duration_seconds') as Prom.Histogram<'kind'> | undefined;
     for (const e of gcs) gcHistogram?.observe({ kind: GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? -1] as string }, e.duration / 1000);
     for (const op of this.pending.splice(0)) op();
