@@ -44,6 +44,15 @@ test('lines logged just before process.exit are in the log file, in order', (t) 
   assert.deepEqual(messages(file), [...Array.from({ length: 50 }, (_, i) => `line ${i}`), 'last words']);
 });
 
+test("a line logged by another 'exit' listener, after the log's own ran, is in the log file", (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'autopull.log');
+  // The log's exit listener is added by the first line; this one comes after it, as a store's flush on exit may.
+  const status = child(file, `log.info('first');\nprocess.on('exit', () => log.error('from a later exit listener'));\nprocess.exit(4);`);
+  assert.equal(status, 4);
+  assert.deepEqual(messages(file), ['first', 'from a later exit listener']);
+});
+
 test('a line logged just before an uncaught exception is in the log file', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'autopull.log');

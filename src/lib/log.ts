@@ -64,7 +64,8 @@ export function openLog(opts: { level: LogLevel; file?: string; pretty?: boolean
 
 /** Batches with lines not written yet: written on 'exit' (one listener for all). */
 const unwritten = new Set<TurnBatch>();
-let exitHooked = false;
+/** 'listening' once the exit listener is on; 'exiting' once it ran: later lines (other exit listeners') are written at once. */
+let exitState: 'none' | 'listening' | 'exiting' = 'none';
 
 /**
  * A destination that collects the lines of one event-loop turn and writes them to `dest` in
@@ -80,10 +81,12 @@ export class TurnBatch implements DestinationStream {
 
   write(line: string): void {
     this.lines.push(line);
+    if (exitState === 'exiting') return this.flush();
     if (this.lines.length > 1) return;
-    if (!exitHooked) {
-      exitHooked = true;
+    if (exitState === 'none') {
+      exitState = 'listening';
       process.on('exit', () => {
+        exitState = 'exiting';
         for (const b of unwritten) b.flush();
       });
     }
