@@ -127,6 +127,13 @@ async function statuses(all: Record<Who, Partial<Record<Case, LoadSpec>>>): Prom
 /** A load run's result with the server's CPU time per request answered (µs), from /proc. */
 type Run = LoadResult & { cpuUs: number };
 
+/** One load run of `spec` with the CPU the server `pid` spent on it per answer. */
+async function measured(spec: LoadSpec, tag: string, pid: number, dir: string, useWrk: boolean): Promise<Run> {
+  const c0 = cpuMs(pid);
+  const res = await (useWrk ? wrk(spec, dir, tag) : nodeLoad(spec, tag));
+  return { ...res, cpuUs: ((cpuMs(pid) - c0) * 1000) / Math.max(1, res.requests) };
+}
+
 async function flood(all: Record<Who, Partial<Record<Case, LoadSpec>>>, pids: Record<Who, number>, dir: string, useWrk: boolean) {
   const results: Record<string, Run[]> = {};
   const load = (s: LoadSpec, tag: string) => (useWrk ? wrk(s, dir, tag) : nodeLoad(s, tag));
@@ -137,9 +144,7 @@ async function flood(all: Record<Who, Partial<Record<Case, LoadSpec>>>, pids: Re
       for (const who of ['webhook', 'autopull', 'floor'] as Who[]) {
         const s = all[who][c];
         if (!s) continue;
-        const c0 = cpuMs(pids[who]);
-        const res = await load(s, `r${r}-${who}-${c}`);
-        (results[`${who}:${c}`] ??= []).push({ ...res, cpuUs: ((cpuMs(pids[who]) - c0) * 1000) / Math.max(1, res.requests) });
+        (results[`${who}:${c}`] ??= []).push(await measured(s, `r${r}-${who}-${c}`, pids[who], dir, useWrk));
       }
     }
   }
@@ -153,15 +158,9 @@ async function flood(all: Record<Who, Partial<Record<Case, LoadSpec>>>, pids: Re
  * `limited:b` and `limited:c`.
  */
 async function floodLimited(cases: Partial<Record<Case, LoadSpec>>, pid: number, dir: string, useWrk: boolean): Promise<Record<string, Run[]>> {
-  const load = (s: LoadSpec, tag: string) => (useWrk ? wrk(s, dir, tag) : nodeLoad(s, tag));
   const out: Record<string, Run[]> = {};
   for (let r = 1; r <= RUNS; r++) {
-    for (const c of ['b', 'c'] as Case[]) {
-      const spec = cases[c] as LoadSpec;
-      const c0 = cpuMs(pid);
-      const res = await load(spec, `limited-r${r}-${c}`);
-      (out[`limited:${c}`] ??= []).push({ ...res, cpuUs: ((cpuMs(pid) - c0) * 1000) / Math.max(1, res.requests) });
-    }
+    for (const c of ['b', 'c'] as Case[]) (out[`limited:${c}`] ??= []).push(await measured(cases[c] as LoadSpec, `limited-r${r}-${c}`, pid, dir, useWrk));
   }
   return out;
 }

@@ -130,9 +130,9 @@ export function memory(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-/** CPU time (user + system, all threads) a process has used, in ms (Linux /proc; clock ticks of 10 ms). */
-export function cpuMs(pid: number): number {
+/** CPU time (user + system) a process has used, all its threads or only `thread` (its main thread is `pid`), in ms (Linux /proc; clock ticks of 10 ms). */
+export function cpuMs(pid: number, thread?: number): number {
   // After "pid (comm) " the fields run from state (field 3): utime is field 14, stime 15.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
