@@ -52,14 +52,23 @@ function onceLogin(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions
   const key = loginKeyOrRefuse(req, reply, o);
   const hash = o.links.take(code);
   if (hash === null || !acceptedTokens(o.deps).some((t) => tokenHash(t) === hash)) {
-    o.limiter.failed(key);
-    req.log.warn({ address: req.clientAddress }, 'dashboard one-time login refused: unknown, used or expired link');
-    return showLogin(req, reply, 401, next, 'That login link was used already or has expired; log in with the token.');
+    return refuseLogin(req, reply, o, key, next, 'one-time login refused: unknown, used or expired link', 'That login link was used already or has expired; log in with the token.');
   }
+  return admit(req, reply, o, key, o.sessions.createFor(hash).id, next, 'login with a one-time link');
+}
+
+/** A failed login: counted for the address, logged, and the form shown again with `shown`. */
+function refuseLogin(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions, key: string, next: string, why: string, shown: string): FastifyReply | Promise<FastifyReply> {
+  o.limiter.failed(key);
+  req.log.warn({ address: req.clientAddress }, `dashboard ${why}`);
+  return showLogin(req, reply, 401, next, shown);
+}
+
+/** A login that passed: the address's failures forgiven, the session's cookie set, then on to `next`. */
+function admit(req: FastifyRequest, reply: FastifyReply, o: DashboardOptions, key: string, session: string, next: string, how: string): FastifyReply {
   o.limiter.succeeded(key);
-  const session = o.sessions.createFor(hash);
-  setCookie(req, reply, SESSION_COOKIE, session.id, o.sessions.cookieMaxAge);
-  req.log.info({ address: req.clientAddress }, 'dashboard login with a one-time link');
+  setCookie(req, reply, SESSION_COOKIE, session, o.sessions.cookieMaxAge);
+  req.log.info({ address: req.clientAddress }, `dashboard ${how}`);
   return reply.redirect(next, 303);
 }
 
@@ -87,16 +96,10 @@ export async function loginRoutes(app: FastifyInstance, o: DashboardOptions): Pr
     }
     const token = form.get('token') ?? '';
     if (token === '' || !acceptedTokens(o.deps).some((t) => safeEqual(token, t))) {
-      o.limiter.failed(key);
-      req.log.warn({ address: req.clientAddress }, 'dashboard login refused: wrong token');
-      return showLogin(req, reply, 401, next, 'That token is not the one autopull has.');
+      return refuseLogin(req, reply, o, key, next, 'login refused: wrong token', 'That token is not the one autopull has.');
     }
-    o.limiter.succeeded(key);
-    const session = o.sessions.create(token);
-    setCookie(req, reply, SESSION_COOKIE, session.id, o.sessions.cookieMaxAge);
     setCookie(req, reply, LOGIN_COOKIE, '', 0);
-    req.log.info({ address: req.clientAddress }, 'dashboard login');
-    return reply.redirect(next, 303);
+    return admit(req, reply, o, key, o.sessions.create(token).id, next, 'login');
   });
 
   app.post('/logout', async (req, reply) => {
