@@ -86,7 +86,7 @@ export interface BatchResult {
 /** What the writer tells the store: rows written (with their ids), a row lost, rows the main thread must write. */
 export interface WriterHooks {
   written(rows: Pending[], ids: number[]): void;
-  failed(row: Pending, err: unknown): void;
+  failed(rows: Pending[], err: unknown): void;
   writeHere(rows: Pending[]): void;
 }
 
@@ -199,7 +199,7 @@ export class LaterWriter {
 
   /**
    * close() past WAIT_MS: the thread is stuck in a batch (a lock held elsewhere). What it holds
-   * may still be written by it, or not: each row is reported (onError, the log) as maybe lost,
+   * may still be written by it, or not: its rows are reported (onError, the log, once) as maybe lost,
    * never silently dropped, and not written here (it could then be written twice).
    */
   private abandon(): void {
@@ -207,7 +207,8 @@ export class LaterWriter {
     this.batches = [];
     this.end();
     const err = new Error(`the ledger writer thread did not finish its batch within ${WAIT_MS / 1000} s (the database locked by another process?); these answered deliveries may not be in the ledger`);
-    for (const b of left) for (const row of b.rows) this.hooks.failed(row, err);
+    const rows = left.flatMap((b) => b.rows);
+    if (rows.length > 0) this.hooks.failed(rows, err);
   }
 
   private end(): void {
@@ -251,7 +252,7 @@ export class LaterWriter {
       if (typeof out === 'number') {
         done.push(p);
         ids.push(out);
-      } else this.hooks.failed(p, fromWire(out));
+      } else this.hooks.failed([p], fromWire(out));
     });
     this.hooks.written(done, ids);
   }

@@ -162,7 +162,7 @@ export class Store extends EventEmitter {
     if (!this.raw.open || this.pending.length === 0) return;
     this.writer ??= new LaterWriter(this.file, {
       written: (rows, ids) => this.written(rows, ids),
-      failed: (row, err) => this.failed([row], err),
+      failed: (rows, err) => this.failed(rows, err),
       writeHere: (rows) => this.writeHere(rows),
     });
     // A thread behind by MAX_BATCHES_OUT is waited for first (what it holds, a kill -9 loses).
