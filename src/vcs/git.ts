@@ -95,10 +95,15 @@ function branchHead(cacheDir: string, rev: string): Sha | null {
 }
 
 /** Writes a clean tree of `sha` into `dir` (no .git), with a throw-away index. */
+/** An index file of its own for one checkout (beside the cache, removed after), and the env that names it. */
+function scratchIndex(cacheDir: string): { index: string; env: NodeJS.ProcessEnv } {
+  const index = join(dirname(cacheDir), `.index-${randomBytes(6).toString('hex')}`);
+  return { index, env: gitEnv({ GIT_INDEX_FILE: index }) };
+}
+
 export async function materialise(cacheDir: string, sha: Sha, dir: string, opts: GitOptions = {}): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const index = join(dirname(cacheDir), `.index-${randomBytes(6).toString('hex')}`);
-  const env = gitEnv({ GIT_INDEX_FILE: index });
+  const { index, env } = scratchIndex(cacheDir);
   try {
     // One git: read the tree into the empty index and write its files (-u) into dir.
     await git(['--git-dir', cacheDir, '--work-tree', dir, 'read-tree', '--reset', '-u', sha], { ...opts, env });
@@ -128,8 +133,7 @@ const READ_TREE_AHEAD = 'IFS= read -r sha || exit 0; IFS= read -r dir || exit 0;
  * what to write. A commit id or a folder that cannot go on one line is checked out the plain way.
  */
 export function materialiseAhead(cacheDir: string, opts: GitOptions = {}): Materialiser {
-  const index = join(dirname(cacheDir), `.index-${randomBytes(6).toString('hex')}`);
-  const env = gitEnv({ GIT_INDEX_FILE: index });
+  const { index, env } = scratchIndex(cacheDir);
   const fed = runFed('sh', ['-c', READ_TREE_AHEAD, 'materialise', cacheDir], { ...opts, env, display: 'git read-tree --reset -u (started ahead)' });
   let used = false;
   return {
